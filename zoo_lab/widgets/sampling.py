@@ -1,0 +1,85 @@
+"""The sampling-design panel of notebook 01: scheme, dimension, sample count, seed."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import plotly.graph_objects as go
+
+from zoo_lab import sampling
+from zoo_lab.plots._style import color_for
+from zoo_lab.plots.sampling import design_figure
+from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
+
+__all__ = ["sampling_explorer", "update_sampling_figure"]
+
+_N_CHOICES = (8, 16, 32, 50, 64, 100, 128, 256, 512, 1024)
+
+
+def update_sampling_figure(fig: go.Figure, scheme: str, dim: int, n: int, seed: int,
+                           x_axis: int = 0, y_axis: int = 1, grid: bool = False) -> str:
+    """Redraw ``fig`` (made by :func:`design_figure`) in place for a new design; return a summary.
+
+    The design lives in the unit cube ``[0, 1]^dim``; ``x_axis``/``y_axis``
+    pick the two coordinates shown.
+    """
+    if not 0 <= x_axis < dim or not 0 <= y_axis < dim or x_axis == y_axis:
+        raise ValueError(f"x_axis, y_axis: need two distinct axes in [0, {dim}), got {x_axis}, {y_axis}")
+    bounds = np.tile([0.0, 1.0], (dim, 1))
+    X = sampling.sample(scheme, n, bounds, seed=seed, sobol_n="round_up")
+    cd = sampling.discrepancy(X, bounds)
+    md = sampling.min_distance(X) if len(X) > 1 else float("nan")
+    color = color_for(scheme)
+    with fig.batch_update():
+        pts, rug_x, rug_y = fig.data[0], fig.data[1], fig.data[2]
+        pts.x, pts.y = X[:, x_axis], X[:, y_axis]
+        rug_x.x, rug_x.y = X[:, x_axis], np.full(len(X), -0.03)
+        rug_y.x, rug_y.y = np.full(len(X), -0.03), X[:, y_axis]
+        for t in (pts, rug_x, rug_y):
+            t.marker.color = color
+        fig.layout.xaxis.title.text = f"x{x_axis + 1}"
+        fig.layout.yaxis.title.text = f"x{y_axis + 1}"
+        fig.layout.shapes = ()
+        if grid:  # strata of an LHS with n points: each row and column holds one point
+            fig.layout.shapes = [
+                dict(type="line", xref="x", yref="paper", x0=k / len(X), x1=k / len(X), y0=0, y1=1,
+                     line=dict(width=0.5, color="#ddd")) for k in range(1, len(X))
+            ] + [
+                dict(type="line", yref="y", xref="paper", y0=k / len(X), y1=k / len(X), x0=0, x1=1,
+                     line=dict(width=0.5, color="#ddd")) for k in range(1, len(X))
+            ]
+        fig.layout.title.text = f"{scheme}, d = {dim}, n = {len(X)}"
+    note = "" if len(X) == n else f" (Sobol rounded up from {n} to the power of two {len(X)})"
+    return f"centered L2 discrepancy <b>{cd:.3g}</b>, min distance <b>{md:.3g}</b>{note}"
+
+
+def sampling_explorer(scheme: str = "sobol", dim: int = 2, n: int = 64, seed: int = 0) -> W.VBox:
+    """A panel to compare designs: pick scheme, dimension, n, seed and the two axes shown."""
+    if scheme not in sampling.SCHEMES:
+        raise ValueError(f"scheme: unknown {scheme!r}; allowed: {', '.join(sampling.SCHEMES)}")
+    bounds = np.tile([0.0, 1.0], (dim, 1))
+    fig = go.FigureWidget(design_figure(sampling.sample(scheme, n, bounds, seed=seed,
+                                                        sobol_n="round_up"), bounds))
+    controls = dict(
+        scheme=dropdown(sampling.SCHEMES, scheme, "scheme"),
+        dim=int_slider(dim, 2, 10, "dimension d"),
+        n=dropdown(sorted(set(_N_CHOICES) | {n}), n, "points n"),
+        seed=int_slider(seed, 0, 20, "seed"),
+        x_axis=dropdown(range(dim), 0, "x axis"),
+        y_axis=dropdown(range(dim), 1, "y axis"),
+        grid=W.Checkbox(value=False, description="show n x n strata"),
+    )
+
+    def on_dim(change) -> None:  # keep the axis choices valid for the new dimension
+        d = change["new"]
+        for key, default in (("x_axis", 0), ("y_axis", 1)):
+            c = controls[key]
+            keep = c.value if c.value < d else default
+            c.options, c.value = list(range(d)), keep
+
+    controls["dim"].observe(on_dim, names="value")
+    status = status_line()
+    refresh = wire(controls, lambda **v: update_sampling_figure(fig, **v), status)
+    rows = [W.HBox([controls["scheme"], controls["dim"], controls["n"]]),
+            W.HBox([controls["seed"], controls["x_axis"], controls["y_axis"], controls["grid"]])]
+    return assemble(rows, status, fig, controls, refresh)
