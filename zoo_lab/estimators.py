@@ -1,0 +1,416 @@
+"""Zeroth-order (ZO) gradient estimators: gradients of a black box from function values only.
+
+Every estimator here has the form
+
+    ĝ = (s / k) Σᵢ Dᵢ uᵢ,   Dᵢ = [f(x + μuᵢ) − f(x)] / μ          (forward)
+                            Dᵢ = [f(x + μuᵢ) − f(x − μuᵢ)] / (2μ)  (central)
+
+with k directions uᵢ and a scale s that makes ĝ unbiased for a linear f:
+
+=============  ==========================================  =====  ==================
+name           directions uᵢ                               s      relative MSE (lin.)
+=============  ==========================================  =====  ==================
+gaussian       N(0, I)                                     1      (d + 1) / k
+sphere         uniform on the unit sphere                  d      (d − 1) / k
+rademacher     entries ±1 (SPSA)                           1      (d − 1) / k
+orthogonal     k ≤ d orthonormal rows (Haar)               d      (d − k) / k
+coordinate     k ≤ d distinct axes eⱼ (all d by default)   d      (d − k) / k
+=============  ==========================================  =====  ==================
+
+For rademacher, 1/Δⱼ = Δⱼ, so Dᵢuᵢ is Spall's SPSA gradient [f(x+μΔ) − f(x−μΔ)] / (2μΔⱼ).
+All points of one estimate go to ``fun`` in **one batched call** of shape (m, d):
+forward: ``[x, x+μu₁, …, x+μuₖ]`` (m = k + 1); central: ``[x+μu₁, …, x+μuₖ, x−μu₁, …, x−μuₖ]``
+(m = 2k). ``antithetic=True`` with forward differences uses q/2 directions and their
+negatives, skipping f(x) (which cancels): it *is* the central estimate with q/2 directions.
+
+Interface for callers that evaluate the points themselves (``zoo_lab.blackbox``)::
+
+    query = est.query(x, seed)          # Query: .points (m, d), .n_evals, .directions / .axes
+    values = program(query.points)      # (m,) or (m, *out): any batched evaluation
+    g = est.combine(values, query)      # (d,) or (*out, d): a Jacobian estimate for vector outputs
+
+    # vector-Jacobian product vᵀJ with v of shape (out,): contract first, then combine
+    vjp = est.combine(values @ v, query)
+
+:meth:`Estimator.gradient` is exactly ``combine(fun(query.points), query)`` plus checks.
+New estimators subclass :class:`Estimator` and register with :func:`register`.
+
+References
+----------
+.. [1] Y. Nesterov, V. Spokoiny, "Random gradient-free minimization of convex
+   functions", Found. Comput. Math. 17, 2017 (Gaussian smoothing).
+.. [2] J. C. Spall, "Multivariate stochastic approximation using a simultaneous
+   perturbation gradient approximation", IEEE TAC 37(3), 1992 (SPSA).
+.. [3] A. S. Berahas, L. Cao, K. Choromanski, K. Scheinberg, "A theoretical and
+   empirical comparison of gradient approximations in derivative-free
+   optimization", Found. Comput. Math. 22, 2022 (sphere, variances).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zoo_lab._directions import (
+    as_point,
+    check_values,
+    dtype_name,
+    is_torch,
+    rng_from,
+    sample_axes,
+    sample_directions,
+    to_backend,
+    torch,
+)
+
+__all__ = [
+    "NAMES",
+    "DIFFERENCES",
+    "Estimator",
+    "Query",
+    "make",
+    "register",
+    "names",
+    "evaluate_batch",
+]
+
+DIFFERENCES: tuple[str, ...] = ("forward", "central")
+_REGISTRY: dict[str, type[Estimator]] = {}
+NAMES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """The evaluation plan of one estimate: the points to evaluate and what ``combine`` needs.
+
+    ``points`` (m, d) are in the backend, device and dtype of the estimate. ``directions``
+    (k, d) holds uᵢ (None for coordinate estimates, which keep ``axes`` (k,) instead).
+    """
+
+    x: Any
+    points: Any
+    directions: Any
+    axes: np.ndarray | None
+    mu: float
+    scale: float
+    central: bool
+
+    @property
+    def n_evals(self) -> int:
+        """Number of rows in ``points`` (the queries this estimate costs)."""
+        return int(self.points.shape[0])
+
+    @property
+    def k(self) -> int:
+        """Number of directions."""
+        return int(len(self.axes) if self.axes is not None else self.directions.shape[0])
+
+
+class Estimator:
+    """Base class of the finite-difference ZO estimators (see the module docstring).
+
+    Subclasses set ``name`` and implement :meth:`_draw` (directions) and :meth:`_scale`.
+    """
+
+    name: ClassVar[str] = ""
+    default_q: ClassVar[str] = "1"  # "1" or "d": what q=None means
+
+    def __init__(
+        self,
+        q: int | None = None,
+        mu: float = 1e-4,
+        difference: str = "forward",
+        *,
+        dtype="float64",
+        antithetic: bool = False,
+    ) -> None:
+        if q is not None:
+            if isinstance(q, bool) or not isinstance(q, int | np.integer):
+                raise TypeError(f"q: expected an int >= 1 or None, got {type(q).__name__} {q!r}")
+            if q < 1:
+                raise ValueError(f"q: expected an int >= 1 (number of directions), got {q}")
+            q = int(q)
+        if isinstance(mu, bool) or not isinstance(mu, int | float | np.floating | np.integer):
+            raise TypeError(f"mu: expected a float > 0, got {type(mu).__name__} {mu!r}")
+        if not (np.isfinite(mu) and mu > 0):
+            raise ValueError(f"mu: expected a finite float > 0 (the step), got {mu}")
+        if difference not in DIFFERENCES:
+            raise ValueError(f"difference: got {difference!r}; allowed: {', '.join(DIFFERENCES)}")
+        if antithetic:
+            if difference == "central":
+                raise ValueError(
+                    "antithetic: central differences already pair +u and -u; "
+                    "use antithetic=True only with difference='forward'"
+                )
+            if q is None or q % 2:
+                raise ValueError(f"q: antithetic sampling needs an even q (pairs ±u), got {q}")
+        self.q, self.mu, self.difference = q, float(mu), difference
+        self.dtype, self.antithetic = dtype_name(dtype), bool(antithetic)
+
+    def __repr__(self) -> str:
+        extra = ", antithetic=True" if self.antithetic else ""
+        return (
+            f"{type(self).__name__}(q={self.q}, mu={self.mu:g}, difference={self.difference!r}, "
+            f"dtype={self.dtype!r}{extra})"
+        )
+
+    # -- sizes ---------------------------------------------------------------
+    @property
+    def central(self) -> bool:
+        """True when the points come in ± pairs (central or antithetic)."""
+        return self.difference == "central" or self.antithetic
+
+    def n_directions(self, d: int) -> int:
+        """Number k of directions used in dimension ``d``."""
+        q = self.q if self.q is not None else (d if self.default_q == "d" else 1)
+        return q // 2 if self.antithetic else q
+
+    def n_evals(self, d: int) -> int:
+        """Exact number of function evaluations (rows) of one estimate in dimension ``d``."""
+        k = self.n_directions(d)
+        return 2 * k if self.central else k + 1
+
+    def theory_relative_mse(self, d: int) -> float:
+        """E‖ĝ − ∇f‖² / ‖∇f‖² for a linear f (exact at any μ); see the module table."""
+        raise NotImplementedError
+
+    # -- the two halves of an estimate --------------------------------------
+    def directions(self, d: int, seed=None) -> np.ndarray:
+        """The k directions uᵢ of one estimate as a numpy array (k, d) (one-hot rows for axes)."""
+        rng = rng_from(seed)
+        k = self._check_k(self.n_directions(d), d)
+        return self._draw(k, d, rng)
+
+    def query(self, x, seed=None) -> Query:
+        """Points (m, d) to evaluate for an estimate at ``x`` (d,), with what ``combine`` needs."""
+        x = as_point(x, self.dtype)
+        d = x.shape[0]
+        k = self._check_k(self.n_directions(d), d)
+        U = to_backend(self._draw(k, d, rng_from(seed)), x)
+        return self._build(x, U, None, k, d)
+
+    def combine(self, values, query: Query):
+        """Estimate from the values at ``query.points``: (m,) → (d,), or (m, *out) → (*out, d)."""
+        fx = _as_values(values, query, scalar=False)
+        k = query.k
+        diff = (fx[:k] - fx[k:]) / (2 * query.mu) if query.central else (fx[1:] - fx[0]) / query.mu
+        diff = diff * query.scale
+        if query.axes is not None:
+            d = query.x.shape[0]
+            if is_torch(diff):
+                g = torch.zeros((*diff.shape[1:], d), dtype=diff.dtype, device=diff.device)
+                g[..., torch.as_tensor(query.axes, device=diff.device)] = torch.movedim(diff, 0, -1)
+            else:
+                g = np.zeros((*diff.shape[1:], d), dtype=diff.dtype)
+                g[..., query.axes] = np.moveaxis(diff, 0, -1)
+            return g
+        if is_torch(diff):
+            return torch.movedim(diff, 0, -1) @ query.directions
+        return np.moveaxis(diff, 0, -1) @ query.directions
+
+    # -- one-call convenience -------------------------------------------------
+    def estimate(self, fun, x, seed=None) -> tuple[Any, int, float | None]:
+        """Like :meth:`gradient` but also returns f(x) when it was evaluated (forward), else None."""
+        query = self.query(x, seed)
+        values = evaluate_batch(fun, query.points)
+        g = self.combine(values, query)
+        fx = None if query.central else float(values[0])
+        return g, query.n_evals, fx
+
+    def gradient(self, fun, x, seed=None) -> tuple[Any, int]:
+        """Estimate ∇f(x) with one batched call ``fun(points)``; returns (g, n_evals).
+
+        ``fun`` maps (m, d) to (m,) (numpy or torch); ``g`` has the backend of ``x`` and
+        the estimator's dtype; ``n_evals`` is the exact number of rows evaluated.
+        """
+        g, n, _ = self.estimate(fun, x, seed)
+        return g, n
+
+    # -- for subclasses -------------------------------------------------------
+    def _check_k(self, k: int, d: int) -> int:
+        return k
+
+    def _draw(self, k: int, d: int, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def _scale(self, k: int, d: int) -> float:
+        raise NotImplementedError
+
+    def _build(self, x, U, axes, k: int, d: int) -> Query:
+        mu = self.mu
+        if self.central:
+            step = U * mu
+            points = _cat([x + step, x - step])
+        else:
+            points = _cat([x[None, :], x + U * mu])
+        return Query(x, points, U, axes, mu, self._scale(k, d) / k, self.central)
+
+
+def _cat(parts):
+    return torch.cat(parts) if is_torch(parts[0]) else np.concatenate(parts)
+
+
+def register(cls: type[Estimator]) -> type[Estimator]:
+    """Class decorator: add an :class:`Estimator` subclass to the registry under ``cls.name``."""
+    global NAMES
+    if not (isinstance(cls, type) and issubclass(cls, Estimator) and cls.name):
+        raise TypeError(f"cls: expected an Estimator subclass with a name, got {cls!r}")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"name: estimator {cls.name!r} is already registered")
+    _REGISTRY[cls.name] = cls
+    NAMES = tuple(_REGISTRY)
+    return cls
+
+
+def names() -> tuple[str, ...]:
+    """Names of all registered estimators, in registration order."""
+    return tuple(_REGISTRY)
+
+
+def make(
+    name: str,
+    q: int | None = None,
+    mu: float = 1e-4,
+    difference: str = "forward",
+    *,
+    dtype="float64",
+    **opts,
+) -> Estimator:
+    """Build the estimator ``name`` (one of :data:`NAMES`) with q directions and step μ.
+
+    ``q=None`` means 1 for gaussian/sphere/rademacher and d (every axis, the full frame)
+    for coordinate/orthogonal. ``dtype`` is "float64" (default) or "float32"; ``opts``
+    go to the class (``antithetic=True`` for forward differences with an even q).
+    """
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"name: unknown estimator {name!r}; known: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name](q, mu, difference, dtype=dtype, **opts)
+
+
+def evaluate_batch(fun, points, *, like=None):
+    """Call ``fun(points)`` once and check it returns (m,) finite values; return them.
+
+    Values are converted to the backend of ``like`` (default: ``points``) and its dtype,
+    so a float32 estimate sees float32 rounding. A wrong shape or a non-finite value raises
+    ``ValueError`` naming the offending point.
+    """
+    like = points if like is None else like
+    values = fun(points)
+    return check_values(values, points, like, scalar=True)
+
+
+def _as_values(values, query: Query, scalar: bool):
+    return check_values(values, query.points, query.x, scalar)
+
+
+# -- the estimators ---------------------------------------------------------------------------
+@register
+class Gaussian(Estimator):
+    """Gaussian smoothing: uᵢ ~ N(0, I), s = 1 (Nesterov & Spokoiny 2017)."""
+
+    name = "gaussian"
+
+    def _draw(self, k, d, rng):
+        return sample_directions("gaussian", k, d, rng, self.dtype)
+
+    def _scale(self, k, d):
+        return 1.0
+
+    def theory_relative_mse(self, d):
+        return (d + 1) / self.n_directions(d)
+
+
+@register
+class Sphere(Estimator):
+    """Uniform directions on the unit sphere, s = d (Berahas et al. 2022)."""
+
+    name = "sphere"
+
+    def _draw(self, k, d, rng):
+        return sample_directions("sphere", k, d, rng, self.dtype)
+
+    def _scale(self, k, d):
+        return float(d)
+
+    def theory_relative_mse(self, d):
+        return (d - 1) / self.n_directions(d)
+
+
+class _AtMostD(Estimator):
+    default_q = "d"
+
+    def _check_k(self, k, d):
+        if k > d:
+            raise ValueError(
+                f"q: {self.name} uses at most d={d} directions, got q={self.q}"
+                + (" (antithetic: q/2 directions)" if self.antithetic else "")
+            )
+        return k
+
+    def _scale(self, k, d):
+        return float(d)
+
+    def theory_relative_mse(self, d):
+        k = self.n_directions(d)
+        return (d - k) / k
+
+
+@register
+class Coordinate(_AtMostD):
+    """Finite differences along k ≤ d distinct axes drawn without replacement, s = d (all d: s = 1)."""
+
+    name = "coordinate"
+
+    def _draw(self, k, d, rng):
+        axes = sample_axes(k, d, rng)
+        U = np.zeros((k, d), dtype=self.dtype)
+        U[np.arange(k), axes] = 1.0
+        return U
+
+    def query(self, x, seed=None) -> Query:
+        x = as_point(x, self.dtype)
+        d = x.shape[0]
+        k = self._check_k(self.n_directions(d), d)
+        axes = sample_axes(k, d, rng_from(seed))
+        mu = self.mu
+        if self.central:
+            P = x.repeat(2 * k, 1) if is_torch(x) else np.tile(x, (2 * k, 1))
+            rows, cols = _index(np.arange(k), x), _index(axes, x)
+            P[rows, cols] += mu
+            P[rows + k, cols] -= mu
+        else:
+            P = x.repeat(k + 1, 1) if is_torch(x) else np.tile(x, (k + 1, 1))
+            P[_index(np.arange(1, k + 1), x), _index(axes, x)] += mu
+        return Query(x, P, None, axes, mu, self._scale(k, d) / k, self.central)
+
+
+
+@register
+class Rademacher(Estimator):
+    """SPSA: ±1 perturbations Δ, ĝⱼ = Σ D/Δⱼ / k with 1/Δⱼ = Δⱼ (Spall 1992)."""
+
+    name = "rademacher"
+
+    def _draw(self, k, d, rng):
+        return sample_directions("rademacher", k, d, rng, self.dtype)
+
+    def _scale(self, k, d):
+        return 1.0
+
+    def theory_relative_mse(self, d):
+        return (d - 1) / self.n_directions(d)
+
+
+@register
+class Orthogonal(_AtMostD):
+    """k ≤ d random orthonormal directions (Haar), s = d; exact for linear f at k = d."""
+
+    name = "orthogonal"
+
+    def _draw(self, k, d, rng):
+        return sample_directions("orthogonal", k, d, rng, self.dtype)
+
+def _index(a: np.ndarray, like):
+    return torch.as_tensor(a, device=like.device) if is_torch(like) else a
