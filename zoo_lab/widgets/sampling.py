@@ -77,7 +77,15 @@ def sampling_explorer(scheme: str = "sobol", dim: int = 2, n: int = 64, seed: in
             keep = c.value if c.value < d else default
             c.options, c.value = list(range(d)), keep
 
+    def swap(other: str):  # choosing the axis already on the other side swaps the two
+        def handler(change) -> None:
+            if controls[other].value == change["new"]:
+                controls[other].value = change["old"]
+        return handler
+
     controls["dim"].observe(on_dim, names="value")
+    controls["x_axis"].observe(swap("y_axis"), names="value")
+    controls["y_axis"].observe(swap("x_axis"), names="value")
     status = status_line()
     refresh = wire(controls, lambda **v: update_sampling_figure(fig, **v), status)
     rows = [W.HBox([controls["scheme"], controls["dim"], controls["n"]]),
