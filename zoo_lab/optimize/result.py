@@ -29,6 +29,8 @@ class OptimizeResult:
     message: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.history, dict):  # a subclass may keep its own history layout
+            return
         self.history = {k: np.asarray(v) for k, v in self.history.items()}
         lengths = {k: len(v) for k, v in self.history.items()}
         if len(set(lengths.values())) > 1:
@@ -41,7 +43,8 @@ class OptimizeResult:
         return pd.DataFrame(self.history)
 
     def __repr__(self) -> str:
-        rows = len(next(iter(self.history.values()))) if self.history else 0
+        h = self.history
+        rows = len(next(iter(h.values()))) if isinstance(h, dict) and h else len(h)
         return (
             f"OptimizeResult(fun={self.fun:.6g}, n_evals={self.n_evals}, n_iter={self.n_iter}, "
             f"history={rows} rows, message={self.message!r})"
