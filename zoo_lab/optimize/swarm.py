@@ -1,0 +1,371 @@
+"""Particle swarm optimization (PSO), batched: the whole swarm is evaluated in one call per iteration.
+
+Update rule (synchronous, Clerc & Kennedy constriction form written with inertia)::
+
+    v <- w v + c1 r1 (p_best - x) + c2 r2 (n_best - x),   r1, r2 ~ U(0, 1) per component
+    v <- clip(v, -v_max, v_max)                           (v_max = v_max_frac * (hi - lo))
+    x <- x + v
+
+``n_best`` is the swarm's best point (``topology="global"``) or the best
+personal best among a particle and its two ring neighbours (``topology="ring"``,
+the lbest model). Defaults w = 0.7298, c1 = c2 = 1.49618 are the constriction
+coefficients (chi = 0.7298 for phi = 4.1) of Clerc & Kennedy (2002).
+
+Bound handling ("absorbing walls"): a position component that leaves the box is
+clipped to the wall and the same velocity component is set to zero, so every
+evaluated point lies inside ``bounds``.
+
+Budget: ``iters`` counts evaluated swarms; iteration 0 evaluates the initial
+swarm, so ``n_evals == n_particles * iters`` exactly. With ``max_evals`` the run
+stops at that many evaluations; the last batch is truncated to the remaining
+budget (still one batched call), so ``n_evals == min(max_evals, n_particles * iters)``.
+
+The helpers below (backend, validation, :class:`PopulationResult`) are shared with
+:mod:`zoo_lab.optimize.genetic`.
+
+References
+----------
+.. [1] J. Kennedy, R. Eberhart, "Particle swarm optimization", Proc. ICNN 1995.
+.. [2] M. Clerc, J. Kennedy, "The particle swarm - explosion, stability, and
+   convergence in a multidimensional complex space", IEEE TEC 6(1), 2002.
+.. [3] R. Mendes, J. Kennedy, J. Neves, "The fully informed particle swarm",
+   IEEE TEC 8(3), 2004 (ring / lbest neighbourhoods).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zoo_lab.optimize.result import OptimizeResult
+from zoo_lab.sampling import check_bounds
+
+__all__ = ["pso", "PopulationResult", "TOPOLOGIES", "BACKENDS"]
+
+TOPOLOGIES: tuple[str, ...] = ("global", "ring")
+BACKENDS: tuple[str, ...] = ("numpy", "torch")
+
+
+@dataclass(repr=False)
+class PopulationResult(OptimizeResult):
+    """Result of a population optimizer (PSO, GA, peers): :class:`OptimizeResult` plus bookkeeping.
+
+    ``history`` has one row per generation: ``iter``, ``n_evals`` (cumulative) and
+    ``fun`` (best value found so far). ``n_calls`` counts calls of ``fun`` (one per
+    generation); ``trajectory`` is the population per generation ``(n_iter, pop, d)``
+    when recorded, else ``None``; ``settings`` holds the run's options.
+    """
+
+    n_calls: int = 0
+    trajectory: np.ndarray | None = None
+    method: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _result(method: str, be, best_x, hist: list, hist_evals: np.ndarray, n_calls: int,
+            traj, settings: dict) -> PopulationResult:
+    """Assemble a :class:`PopulationResult` from the loop's bookkeeping."""
+    best = be.numpy(be.stack(hist)).astype(np.float64)
+    n = len(best)
+    return PopulationResult(
+        x=be.numpy(best_x), fun=float(best[-1]), n_evals=int(hist_evals[n - 1]),
+        history={"iter": np.arange(n), "n_evals": hist_evals[:n], "fun": best}, n_iter=n,
+        message=f"{method}: {n} generations, {int(hist_evals[n - 1])} evaluations",
+        n_calls=n_calls, trajectory=None if traj is None else traj[:n], method=method,
+        settings=settings,
+    )
+
+
+# ----------------------------------------------------------------------------- shared helpers
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    """Validate an integer argument ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_float(name: str, value, lo: float = -math.inf, hi: float = math.inf,
+                 lo_open: bool = False) -> float:
+    """Validate a real argument in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and v <= hi
+    if not ok:
+        left = "(" if lo_open else "["
+        raise ValueError(f"{name}: expected a finite number in {left}{lo}, {hi}], got {value!r}")
+    return v
+
+
+def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
+    """Validate a string option against ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{name}: got {value!r}; allowed: {', '.join(map(repr, allowed))}")
+    return value
+
+
+def _check_budget(max_evals, pop: int, per_gen: int, n_gen: int, pop_name: str) -> int:
+    """Total evaluations: ``pop + per_gen * (n_gen - 1)`` capped by ``max_evals`` (>= ``pop``)."""
+    total = pop + per_gen * (n_gen - 1)
+    if max_evals is None:
+        return total
+    m = _check_int("max_evals", max_evals, 1)
+    if m < pop:
+        raise ValueError(
+            f"max_evals: must cover the initial population ({pop_name}={pop}), got {m}"
+        )
+    return min(m, total)
+
+
+class _Backend:
+    """Array namespace, random source and conversions for numpy or torch populations."""
+
+    def __init__(self, backend: str | None, device, dtype, seed) -> None:
+        if device is not None and backend is None:
+            backend = "torch"
+        backend = _check_choice("backend", backend or "numpy", BACKENDS)
+        self.name = backend
+        if seed is not None and not isinstance(seed, np.random.Generator):
+            _check_int("seed", seed, 0)
+        if backend == "numpy":
+            if device not in (None, "cpu"):
+                raise ValueError(f"device: the numpy backend runs on 'cpu' only, got {device!r}")
+            self.xp = np
+            self.dtype = np.dtype(dtype or np.float64)
+            if self.dtype not in (np.float32, np.float64):
+                raise ValueError(f"dtype: expected float32 or float64, got {dtype!r}")
+            self.rng = np.random.default_rng(seed)
+            self.device = "cpu"
+        else:
+            import torch
+
+            self.xp = torch
+            self.torch = torch
+            self.device = torch.device(device or "cpu")
+            self.dtype = dtype or torch.float64
+            if not isinstance(self.dtype, torch.dtype) or not self.dtype.is_floating_point:
+                raise ValueError(f"dtype: expected a floating torch dtype, got {dtype!r}")
+            if isinstance(seed, np.random.Generator):
+                seed = int(seed.integers(2**63 - 1))
+            self.gen = torch.Generator(device=self.device)
+            if seed is None:
+                self.gen.seed()
+            else:
+                self.gen.manual_seed(int(seed))
+
+    # random numbers ---------------------------------------------------------
+    def rand(self, *shape: int):
+        """Uniform [0, 1) array of ``shape``."""
+        if self.xp is np:
+            return self.rng.random(shape, dtype=self.dtype)
+        return self.torch.rand(shape, generator=self.gen, device=self.device, dtype=self.dtype)
+
+    def randint(self, high: int, *shape: int):
+        """Integers uniform in [0, high) of ``shape``."""
+        if self.xp is np:
+            return self.rng.integers(0, high, shape)
+        return self.torch.randint(0, high, shape, generator=self.gen, device=self.device)
+
+    # conversions ------------------------------------------------------------
+    def asarray(self, a):
+        """``a`` as a backend array with the run's dtype (and device)."""
+        if self.xp is np:
+            return np.asarray(a, dtype=self.dtype)
+        return self.torch.as_tensor(a, dtype=self.dtype, device=self.device)
+
+    def values(self, y, n: int, where: str):
+        """Check and convert a function's output for ``n`` points to a 1-D backend array."""
+        if self.xp is np:
+            if type(y) is not np.ndarray:
+                if hasattr(y, "detach"):
+                    y = y.detach().cpu().numpy()
+                y = np.asarray(y)
+            if y.dtype != self.dtype:
+                y = y.astype(self.dtype)
+        else:
+            if not isinstance(y, self.torch.Tensor):
+                y = self.torch.as_tensor(np.asarray(y), device=self.device)
+            if y.dtype != self.dtype or y.device != self.device:
+                y = y.to(device=self.device, dtype=self.dtype)
+        if y.shape != (n,):
+            if y.ndim == 2 and tuple(y.shape) == (n, 1):
+                y = y[:, 0]
+            else:
+                raise ValueError(
+                    f"fun: must map an (n, d) batch to shape (n,); for n={n} it returned "
+                    f"shape {tuple(y.shape)} ({where})"
+                )
+        # NaN never wins a comparison: treat it as +inf
+        return self.xp.where(y != y, math.inf, y) if self.xp is np else \
+            self.torch.nan_to_num(y, nan=math.inf, posinf=math.inf, neginf=-math.inf)
+
+    def numpy(self, a) -> np.ndarray:
+        """``a`` as a CPU numpy array (a copy for torch)."""
+        if self.xp is np:
+            return np.array(a)
+        return a.detach().cpu().numpy()
+
+    def argmin(self, a, axis: int | None = None):
+        """Index of the minimum (along ``axis``)."""
+        if self.xp is np:
+            return np.argmin(a, axis=axis)
+        return self.torch.argmin(a) if axis is None else self.torch.argmin(a, dim=axis)
+
+    def arange(self, n: int):
+        """0..n-1 as an index array."""
+        if self.xp is np:
+            return np.arange(n)
+        return self.torch.arange(n, device=self.device)
+
+    def stack(self, arrays, axis: int = 0):
+        """Stack arrays along a new ``axis``."""
+        if self.xp is np:
+            return np.stack(arrays, axis=axis)
+        return self.torch.stack(arrays, dim=axis)
+
+    def roll(self, a, shift: int):
+        """Roll along the first axis."""
+        if self.xp is np:
+            return np.roll(a, shift, axis=0)
+        return self.torch.roll(a, shift, dims=0)
+
+    def no_grad(self):
+        """A context without autograd recording (a no-op for numpy)."""
+        if self.xp is np:
+            import contextlib
+
+            return contextlib.nullcontext()
+        return self.torch.no_grad()
+
+
+def _prepare(fun, bounds, backend, device, dtype, seed):
+    """Validate ``fun`` and ``bounds``; build the backend; return (be, lo, hi, d, bounds)."""
+    if not callable(fun):
+        raise TypeError(f"fun: expected a callable (n, d) -> (n,), got {type(fun).__name__}")
+    b = check_bounds(bounds)
+    be = _Backend(backend, device, dtype, seed)
+    lo, hi = be.asarray(b[:, 0]), be.asarray(b[:, 1])
+    return be, lo, hi, b.shape[0], b
+
+
+def _call(fun: Callable, X, be: _Backend, it: int):
+    """Evaluate the batch ``X`` with one call to ``fun``; name the iteration on failure."""
+    n = X.shape[0]
+    try:
+        y = fun(X)
+    except Exception as exc:
+        raise RuntimeError(
+            f"fun failed on a batch of {n} points at iteration {it} (first point {be.numpy(X[0])})"
+        ) from exc
+    return be.values(y, n, f"iteration {it}")
+
+
+# ----------------------------------------------------------------------------- PSO
+
+
+def pso(
+    fun: Callable,
+    bounds,
+    n_particles: int = 40,
+    iters: int = 200,
+    w: float = 0.7298,
+    c1: float = 1.49618,
+    c2: float = 1.49618,
+    topology: str = "global",
+    v_max: float | None = 0.5,
+    max_evals: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    record_trajectory: bool = False,
+    backend: str | None = None,
+    device=None,
+    dtype=None,
+) -> PopulationResult:
+    """Minimize ``fun`` over the box ``bounds`` with a batched particle swarm (one call per iteration).
+
+    ``fun`` maps an ``(n, d)`` batch (numpy, or torch for ``backend="torch"``)
+    to ``(n,)`` values. ``v_max`` is the velocity clamp as a fraction of each
+    axis' range (``None``: no clamp). ``seed`` is an int or a numpy Generator;
+    the numpy and torch backends draw different random streams.
+    """
+    n = _check_int("n_particles", n_particles, 2)
+    iters = _check_int("iters", iters, 1)
+    w = _check_float("w", w, 0.0, 10.0)
+    c1 = _check_float("c1", c1, 0.0, 10.0)
+    c2 = _check_float("c2", c2, 0.0, 10.0)
+    _check_choice("topology", topology, TOPOLOGIES)
+    if v_max is not None:
+        v_max = _check_float("v_max", v_max, 0.0, math.inf, lo_open=True)
+    be, lo, hi, d, b = _prepare(fun, bounds, backend, device, dtype, seed)
+    budget = _check_budget(max_evals, n, n, iters, "n_particles")
+    xp = be.xp
+    span = hi - lo
+    vlim = None if v_max is None else v_max * span
+
+    with be.no_grad():
+        x = lo + span * be.rand(n, d)
+        v = 0.5 * (lo + span * be.rand(n, d) - x)  # half the difference of two random points
+        if vlim is not None:
+            v = xp.minimum(xp.maximum(v, -vlim), vlim)
+        f = _call(fun, x, be, 0)
+        n_evals, n_calls = n, 1
+        pbest_x, pbest_f = x.clone() if be.name == "torch" else x.copy(), f
+        k = be.argmin(pbest_f)
+        g_x = pbest_x[k]
+        n_iters = 1 + min(iters - 1, -(-(budget - n) // n))
+        hist = [pbest_f[k]]  # 0-d arrays/tensors: no device sync inside the loop
+        hist_evals = np.empty(n_iters, dtype=np.int64)
+        hist_evals[0] = n
+        traj = np.empty((n_iters, n, d)) if record_trajectory else None
+        if traj is not None:
+            traj[0] = be.numpy(x)
+        ring = topology == "ring"
+        idx = be.arange(n)
+
+        for it in range(1, n_iters):
+            if ring:
+                nb = be.stack([be.roll(pbest_f, 1), pbest_f, be.roll(pbest_f, -1)])
+                j = (idx + be.argmin(nb, axis=0) - 1) % n
+                attractor = pbest_x[j]
+            else:
+                attractor = g_x
+            r = be.rand(2, n, d)
+            v = w * v + c1 * r[0] * (pbest_x - x) + c2 * r[1] * (attractor - x)
+            if vlim is not None:
+                v = xp.minimum(xp.maximum(v, -vlim), vlim)
+            x = x + v
+            out = (x < lo) | (x > hi)
+            x = xp.minimum(xp.maximum(x, lo), hi)
+            v = xp.where(out, 0.0, v)
+            m = min(n, budget - n_evals)
+            if m == n:
+                f = _call(fun, x, be, it)
+                better = f < pbest_f
+                pbest_x = xp.where(better[:, None], x, pbest_x)
+                pbest_f = xp.where(better, f, pbest_f)
+            else:  # last, truncated batch: only the first m particles are evaluated
+                f = _call(fun, x[:m], be, it)
+                better = f < pbest_f[:m]
+                pbest_x[:m] = xp.where(better[:, None], x[:m], pbest_x[:m])
+                pbest_f[:m] = xp.where(better, f, pbest_f[:m])
+            n_evals += m
+            n_calls += 1
+            # personal bests never get worse, so the swarm's best is the best personal best
+            k = be.argmin(pbest_f)
+            g_x = pbest_x[k]
+            hist.append(pbest_f[k])
+            hist_evals[it] = n_evals
+            if traj is not None:
+                traj[it] = be.numpy(x)
+
+    settings = dict(n_particles=n, iters=iters, w=w, c1=c1, c2=c2, topology=topology,
+                    v_max=v_max, max_evals=max_evals, backend=be.name, bounds=b.tolist())
+    return _result("pso", be, g_x, hist, hist_evals, n_calls, traj, settings)
