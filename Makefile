@@ -39,11 +39,11 @@ lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) --ip=127.0.0.1
 
 test: setup
-	$(VENV)/bin/ruff check zoo_lab tests benchmarks notebooks
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n $(WORKERS) --timeout=600
 
 lint: setup
-	$(VENV)/bin/ruff check zoo_lab tests benchmarks notebooks
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
