@@ -373,7 +373,7 @@ class Coordinate(_AtMostD):
         x = as_point(x, self.dtype)
         d = x.shape[0]
         k = self._check_k(self.n_directions(d), d)
-        axes = sample_axes(k, d, rng_from(seed))
+        axes = np.arange(d) if k == d else sample_axes(k, d, rng_from(seed))
         mu = self.mu
         if self.central:
             P = x.repeat(2 * k, 1) if is_torch(x) else np.tile(x, (2 * k, 1))
