@@ -9,8 +9,10 @@ One generation:
    the box;
 3. **mutation** — bounded polynomial mutation (distribution index ``eta_m``), each
    variable with probability ``p_mutation`` (default ``1/d``);
-4. **elitism** — the ``elitism`` best parents replace the worst offspring (their values
-   are known, so they are not evaluated again).
+4. **survival** — ``"plus"`` (default, (mu + lambda) as in pymoo's GA): the best
+   ``pop_size`` of parents and offspring survive; ``"generational"``: the offspring
+   replace the parents except that the ``elitism`` best parents replace the worst
+   offspring. Survivors' values are known, so nothing is evaluated twice.
 
 Budget: ``generations`` counts evaluated populations; generation 0 is the random
 initial population, so ``n_evals == pop_size * generations`` exactly. With
@@ -42,13 +44,16 @@ from zoo_lab.optimize.swarm import (
     _Backend,
     _call,
     _check_budget,
+    _check_choice,
     _check_float,
     _check_int,
     _prepare,
     _result,
 )
 
-__all__ = ["ga"]
+__all__ = ["ga", "SURVIVALS"]
+
+SURVIVALS: tuple[str, ...] = ("plus", "generational")
 
 
 def _clip(be: _Backend, x, lo, hi):
@@ -106,6 +111,7 @@ def ga(
     p_mutation: float | None = None,
     eta_m: float = 20.0,
     elitism: int = 2,
+    survival: str = "plus",
     max_evals: int | None = None,
     seed: int | np.random.Generator | None = None,
     record_trajectory: bool = False,
@@ -128,6 +134,7 @@ def ga(
     eta_c = _check_float("eta_c", eta_c, 0.0, math.inf)
     eta_m = _check_float("eta_m", eta_m, 0.0, math.inf)
     elitism = _check_int("elitism", elitism, 0)
+    plus = _check_choice("survival", survival, SURVIVALS) == "plus"
     if elitism >= pop:
         raise ValueError(f"elitism: must be < pop_size={pop}, got {elitism}")
     be, lo, hi, d, b = _prepare(fun, bounds, backend, device, dtype, seed)
@@ -170,7 +177,10 @@ def ga(
                 hist.append(best_f)
                 hist_evals[gen] = n_evals
                 break
-            if elitism:
+            if plus:  # (mu + lambda): the best pop_size of parents and offspring survive
+                keep = xp.argsort(xp.concatenate((f, fk)))[:pop]
+                kids, fk = xp.concatenate((x, kids))[keep], xp.concatenate((f, fk))[keep]
+            elif elitism:
                 elite = xp.argsort(f)[:elitism]
                 worst = xp.argsort(fk)[pop - elitism:]
                 kids[worst], fk[worst] = x[elite], f[elite]
@@ -186,5 +196,5 @@ def ga(
 
     settings = dict(pop_size=pop, generations=generations, tournament=tournament,
                     p_crossover=p_crossover, eta_c=eta_c, p_mutation=p_mut, eta_m=eta_m,
-                    elitism=elitism, max_evals=max_evals, backend=be.name, bounds=b.tolist())
+                    elitism=elitism, survival=survival, max_evals=max_evals, backend=be.name, bounds=b.tolist())
     return _result("ga", be, best_x, hist, hist_evals, n_calls, traj, settings)
