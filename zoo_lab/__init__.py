@@ -15,6 +15,7 @@ _SUBMODULES = (
     "sampling",
     "estimators",
     "blackbox",
+    "evaluation",
     "knowledge",
     "proxy",
     "optimize",

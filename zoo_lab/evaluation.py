@@ -131,6 +131,20 @@ class EvalStats:
     failed_inputs: list = field(default_factory=list)
 
 
+def _n_workers(executor) -> int:
+    """Parallel slots of an executor: pool size, or the thread count of a Dask client's workers."""
+    if executor is None:
+        return 1
+    n = getattr(executor, "_max_workers", None)
+    client = getattr(executor, "_client", None)  # distributed.client.ClientExecutor
+    if n is None and client is not None:
+        try:
+            n = sum(client.nthreads().values())
+        except Exception:  # noqa: BLE001 - fall back to a fixed split
+            n = None
+    return int(n) if n else 8
+
+
 def _call(program, X: np.ndarray) -> np.ndarray:
     """Run the program on a chunk (top level so process pools can pickle it)."""
     return np.asarray(program(X), dtype=np.float64)
@@ -190,9 +204,8 @@ class Evaluator:
     # -- internals -------------------------------------------------------------
     def _chunks(self, todo: np.ndarray) -> list[np.ndarray]:
         size = self.chunk_size
-        if size is None:
-            workers = getattr(self.executor, "_max_workers", None) or (8 if self.executor else 1)
-            size = max(1, math.ceil(len(todo) / workers))
+        if size is None:  # one equal chunk per worker balances best for uniform rows
+            size = max(1, math.ceil(len(todo) / _n_workers(self.executor)))
         return [todo[i:i + size] for i in range(0, len(todo), size)]
 
     def _run(self, X, Y, todo):

@@ -1,0 +1,90 @@
+"""Parallel efficiency of BlackBox: a 20 ms-per-row program, serial vs 2 processes vs Dask (2 workers).
+
+One training step = forward on a batch of 64 rows + backward with q random
+directions (forward differences reuse F(z), so 64 * q more rows): 64 * (q + 1)
+program rows. Efficiency = ideal time (total program time / workers) / measured.
+
+Run: .venv/bin/python benchmarks/bench_blackbox.py [--q 4] [--batch 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import zoo_lab as zl
+
+ROW_SECONDS = 0.020
+
+
+def sleepy_program(X):
+    """A stand-in for an expensive solver: 20 ms per row, then a cheap smooth answer."""
+    time.sleep(ROW_SECONDS * len(X))
+    return np.sin(X).sum(axis=1, keepdims=True)
+
+
+def one_step(box, z) -> tuple[float, float, int]:
+    """(warm-up seconds, step seconds, program rows of the step)."""
+    t0 = time.perf_counter()
+    box.evaluate(np.full((2, 3), 7.0))  # workers import zoo_lab once; timed separately
+    warm = time.perf_counter() - t0
+    before = box.n_queries
+    z = z.clone().requires_grad_(True)
+    t0 = time.perf_counter()
+    box(z).sum().backward()
+    return warm, time.perf_counter() - t0, box.n_queries - before
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--q", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=64)
+    args = ap.parse_args()
+    est = zl.estimators.make("gaussian", q=args.q, mu=1e-3)
+    z = torch.randn(args.batch, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    rows = args.batch * (args.q + 1)
+    program_time = rows * ROW_SECONDS
+    results = []
+
+    box = zl.BlackBox(sleepy_program, 3, 1, estimator=est, seed=0)
+    results.append(("serial", 1, *one_step(box, z)))
+
+    with ProcessPoolExecutor(2) as pool:
+        box = zl.BlackBox(sleepy_program, 3, 1, estimator=est, executor=pool, seed=0)
+        results.append(("2 processes", 2, *one_step(box, z)))
+
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        box = zl.BlackBox(sleepy_program, 3, 1, estimator=est, executor=client.get_executor(),
+                          seed=0)
+        results.append(("Dask LocalCluster, 2 workers", 2, *one_step(box, z)))
+
+    lines = [
+        f"BlackBox step: batch {args.batch}, q = {args.q}, {rows} program rows x "
+        f"{ROW_SECONDS * 1e3:.0f} ms = {program_time:.2f} s of program time",
+        "",
+        "| executor | workers | program rows | wall time (s) | ideal (s) | efficiency | first-call warm-up (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, workers, warm, t, n in results:
+        ideal = n * ROW_SECONDS / workers
+        lines.append(f"| {name} | {workers} | {n} | {t:.2f} | {ideal:.2f} | {ideal / t:.1%} "
+                     f"| {warm:.2f} |")
+    lines += ["", "Warm-up: one 2-row call before the step (workers import zoo_lab and the "
+              "program once); it is not part of the step time."]
+    text = "\n".join(lines)
+    print(text)
+    out = Path(__file__).parent / "results" / "blackbox.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
