@@ -35,8 +35,10 @@ browser:
 	  echo "note: no chromium and no root apt-get; the browser test will be skipped"; \
 	fi
 
+# --allow-root only when run as root (containers, CI-like machines)
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) --ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) --ip=127.0.0.1 \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 test: setup
 	$(VENV)/bin/ruff check .
