@@ -283,3 +283,17 @@ def test_argument_errors():
         box(torch.zeros(3, 4))
     with pytest.raises(TypeError, match="z: expected a torch.Tensor"):
         box(np.zeros((3, 2)))
+
+
+def test_grad_dims_holds_context_columns_fixed():
+    est = zl.estimators.make("coordinate", mu=1e-5, difference="central")
+    box = zl.BlackBox(smooth_program, 3, 2, estimator=est, grad_dims=[0, 2])
+    z = torch.randn(4, 3, dtype=torch.float64)
+    v = torch.randn(4, 2, dtype=torch.float64)
+    exact = torch.autograd.functional.vjp(smooth_torch, z, v)[1]
+    g = _vjp(box, z, v)
+    torch.testing.assert_close(g[:, [0, 2]], exact[:, [0, 2]], atol=1e-5, rtol=0)
+    assert torch.equal(g[:, 1], torch.zeros(4, dtype=torch.float64))
+    assert box.n_queries == 4 + 4 * 2 * 2  # two perturbed columns, central
+    with pytest.raises(ValueError, match=r"grad_dims: expected indices in \[0, 3\)"):
+        zl.BlackBox(smooth_program, 3, 2, grad_dims=[3])

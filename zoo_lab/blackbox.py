@@ -78,6 +78,10 @@ class BlackBox(torch.nn.Module):
         Rows per program call; seconds allowed per call (raises/masks on expiry).
     seed : int or Generator, optional
         Seeds the directions of every backward pass: same seed, same gradients.
+    grad_dims : sequence of int, optional
+        Input columns that need a gradient (default: all). Columns that only carry
+        context (a composition, a condition) are held fixed, which makes the ZO
+        problem smaller: fewer directions for the same accuracy. Their gradient is 0.
 
     Attributes ``n_queries`` (program rows actually run), ``n_cache_hits``, ``n_failed``
     and ``n_calls`` count work; ``last_valid`` is the row mask of the last forward.
@@ -86,7 +90,7 @@ class BlackBox(torch.nn.Module):
     def __init__(self, program, in_dim: int, out_dim: int, estimator=None,
                  executor: Executor | None = None, cache=None, on_failure: str = "raise",
                  name: str | None = None, *, chunk_size: int | None = None,
-                 timeout: float | None = None, seed=None):
+                 timeout: float | None = None, seed=None, grad_dims=None):
         super().__init__()
         if estimator is None:
             estimator = estimators.make("gaussian", q=10, mu=1e-3)
@@ -99,6 +103,13 @@ class BlackBox(torch.nn.Module):
         self.estimator = estimator
         self.in_dim, self.out_dim = int(in_dim), int(out_dim)
         self._rng = np.random.default_rng(seed)
+        if grad_dims is None:
+            self.grad_dims = np.arange(in_dim)
+        else:
+            dims = np.unique(np.asarray(grad_dims, dtype=int))
+            if dims.size == 0 or dims.min() < 0 or dims.max() >= in_dim:
+                raise ValueError(f"grad_dims: expected indices in [0, {in_dim}), got {list(grad_dims)}")
+            self.grad_dims = dims
         self.last_valid: torch.Tensor | None = None
 
     # -- counters ---------------------------------------------------------------
@@ -152,14 +163,19 @@ class BlackBox(torch.nn.Module):
 
     def _vjp(self, Z: np.ndarray, Y: np.ndarray, V: np.ndarray) -> np.ndarray:
         """ZO estimate of vᵢᵀ J_F(zᵢ) for every row i, with one program batch for all rows."""
-        est = self.estimator
+        est, dims = self.estimator, self.grad_dims
         n, d = Z.shape
         seeds = self._rng.integers(0, 2**63 - 1, size=n)
-        queries = [est.query(Z[i], seed=int(seeds[i])) for i in range(n)]
+        queries = [est.query(Z[i, dims], seed=int(seeds[i])) for i in range(n)]
         # forward differences: F(z) is known from the forward pass, so skip row 0
         skip = 0 if est.central else 1
         per_row = queries[0].n_evals - skip
-        points = np.concatenate([np.asarray(q.points[skip:], dtype=np.float64) for q in queries])
+        blocks = []
+        for i, q in enumerate(queries):  # perturb only grad_dims; context columns stay fixed
+            P = np.repeat(Z[i][None], per_row, axis=0)
+            P[:, dims] = np.asarray(q.points[skip:], dtype=np.float64)
+            blocks.append(P)
+        points = np.concatenate(blocks)
         valid_rows = np.isfinite(Y).all(axis=1)
         keep = np.repeat(valid_rows, per_row)  # no queries for rows whose forward failed
         values = np.full((len(points), self.out_dim), np.nan)
@@ -172,5 +188,5 @@ class BlackBox(torch.nn.Module):
                 continue  # masked: zero gradient for this row (counted in n_failed)
             if skip:
                 block = np.concatenate([Y[i][None], block])
-            G[i] = np.asarray(est.combine(block @ V[i], q), dtype=np.float64)
+            G[i, dims] = np.asarray(est.combine(block @ V[i], q), dtype=np.float64)
         return G
