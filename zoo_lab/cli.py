@@ -6,23 +6,53 @@ Usage::
     zoo-lab list
 
 With no NOTEBOOK, every ``notebooks/NN_*.ipynb`` of the current project runs in
-order. Executed copies and their HTML go to ``--out`` (default ``build/run``).
+order. Executed copies and their HTML go to ``--out`` (default ``build/run``),
+with an ``index.html`` linking them.
+
+Hand-outs open offline: plotly figures are re-rendered from their JSON with
+plotly.js embedded once per page; widget views are dropped (they need a widget
+manager from a CDN) and panels show a static copy of their figure instead
+(the kernel runs with ``ZOO_LAB_HANDOUT=1``, see ``zoo_lab.widgets._panel``);
+remote ``<script src>`` tags (require.js, MathJax) are removed. Markdown math
+stays as TeX source unless ``ZOO_LAB_MATHJAX_URL`` points at a MathJax copy the
+reader can load (for example a relative path shipped next to the pages).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
+import json
+import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["main", "run_notebook", "notebook_paths", "KERNEL_NAME", "SMOKE_PARAMETERS"]
+__all__ = ["main", "run_notebook", "notebook_paths", "write_html", "write_index", "KERNEL_NAME",
+           "SMOKE_PARAMETERS", "REMOTE_URL_RE"]
 
 KERNEL_NAME = "zoo_lab"
 SMOKE_PARAMETERS = {"SMOKE": True}
 _NOTEBOOK_RE = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+HANDOUT_ENV = "ZOO_LAB_HANDOUT"
+MATHJAX_ENV = "ZOO_LAB_MATHJAX_URL"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# A tag that makes the browser fetch from the network: <script src="http..."> or <link href="http...">
+REMOTE_URL_RE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)\s*=\s*["']?(?:https?:)?//""",
+                           re.IGNORECASE)
+_REMOTE_SCRIPT_RE = re.compile(
+    r"""<script\b[^>]*\bsrc\s*=\s*["'](?:https?:)?//[^"']*["'][^>]*>\s*</script>""", re.IGNORECASE)
+_EMPTY_SCRIPT_RE = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']\s*["'][^>]*>\s*</script>""",
+                              re.IGNORECASE)
+# nbconvert's lab template imports mermaid from a CDN when a page has diagrams; ours have none
+_MERMAID_RE = re.compile(r"""<script\b[^>]*type\s*=\s*["']module["'][^>]*>(?:(?!</script>).)*?mermaid"""
+                         r"""(?:(?!</script>).)*</script>""", re.IGNORECASE | re.DOTALL)
+_MATHJAX_CONFIG_RE = re.compile(r"""<script\b[^>]*type\s*=\s*["']text/x-mathjax-config["'][^>]*>.*?</script>""",
+                                re.IGNORECASE | re.DOTALL)
 
 
 def notebook_paths(folder) -> list[Path]:
@@ -55,48 +85,146 @@ def run_notebook(path, out_dir, smoke: bool = False, timeout: int = 600, html_ou
     unknown = set(params) - declared
     if unknown:
         raise ValueError(f"notebook {path.name}: parameters cell does not declare {sorted(unknown)}")
-    pm.execute_notebook(
-        str(path),
-        str(out),
-        parameters=params,
-        kernel_name=_kernel_name(),
-        cwd=str(path.parent),
-        store_widget_state=False,
-        execution_timeout=timeout,
-        progress_bar=False,
-    )
+    with _environ({HANDOUT_ENV: "1"} if html_out else {}):  # the kernel inherits it
+        pm.execute_notebook(
+            str(path),
+            str(out),
+            parameters=params,
+            kernel_name=_kernel_name(),
+            cwd=str(path.parent),
+            store_widget_state=False,
+            execution_timeout=timeout,
+            progress_bar=False,
+        )
     if html_out:
         write_html(out)
     return out
 
 
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _is_plotlyjs_loader(data: dict) -> bool:
+    """True for the output by which plotly's ``notebook`` renderer injects plotly.js itself."""
+    text = data.get("text/html", "")
+    text = "".join(text) if isinstance(text, list) else text
+    return PLOTLY_MIME not in data and "window.PlotlyConfig" in text and len(text) > 100_000
+
+
+def _static_plotly_html(fig_json) -> str:
+    """An offline ``<div>`` for a plotly figure's JSON: no plotly.js, no MathJax, no CDN."""
+    import plotly.io as pio
+
+    if isinstance(fig_json, str):
+        fig_json = json.loads(fig_json)
+    return pio.to_html(fig_json, full_html=False, include_plotlyjs=False, include_mathjax=False,
+                       validate=False, config={"responsive": True})
+
+
+def handout_notebook(nb) -> tuple[object, int]:
+    """Make an executed notebook node hand-out ready in place; return it and its figure count.
+
+    Drops widget views and the widget state, drops plotly.js loader outputs,
+    and re-renders every plotly figure from its JSON as a static offline div.
+    """
+    n_figures = 0
+    for cell in nb.cells:
+        outputs = []
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            data.pop(WIDGET_MIME, None)
+            if _is_plotlyjs_loader(data):
+                continue
+            if PLOTLY_MIME in data:
+                data["text/html"] = _static_plotly_html(data.pop(PLOTLY_MIME))
+                n_figures += 1
+            if o.get("output_type") in ("display_data", "execute_result") and not data:
+                continue
+            outputs.append(o)
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = outputs
+    nb.metadata.pop("widgets", None)
+    return nb, n_figures
+
+
+def _offline_page(body: str, with_plotly: bool) -> str:
+    """Strip remote script tags; embed plotly.js once in the head when the page has figures."""
+    mathjax = os.environ.get(MATHJAX_ENV, "").strip()
+    body = _EMPTY_SCRIPT_RE.sub("", _REMOTE_SCRIPT_RE.sub("", body))
+    if "class=\"jp-Mermaid" not in body:
+        body = _MERMAID_RE.sub("", body)
+    if not mathjax:
+        body = _MATHJAX_CONFIG_RE.sub("", body)
+    head = []
+    if mathjax:
+        head.append(f'<script src="{html.escape(mathjax, quote=True)}"></script>')
+    if with_plotly:
+        from plotly.offline import get_plotlyjs
+
+        head.append(f'<script type="text/javascript">{get_plotlyjs()}</script>')
+    if head:
+        body = body.replace("</head>", "\n".join(head) + "\n</head>", 1)
+    return body
+
+
 def write_html(executed) -> Path:
-    """Render an executed notebook to a self-contained HTML file next to it (no widget state)."""
+    """Render an executed notebook to an offline HTML hand-out next to it; return its path."""
     import nbformat
     from nbconvert import HTMLExporter
 
     executed = Path(executed)
     nb = nbformat.read(executed, as_version=4)
-    # Widget views need a widget manager from a CDN; the figures are also shown
-    # as static plotly output, so drop the widget views from the hand-out.
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            o.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
-    nb.metadata.pop("widgets", None)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    nb, n_figures = handout_notebook(nb)
+    exporter = HTMLExporter(template_name="lab")
+    exporter.mathjax_url = os.environ.get(MATHJAX_ENV, "").strip() or ""
+    body, _ = exporter.from_notebook_node(nb)
     target = executed.with_suffix(".html")
-    target.write_text(body, encoding="utf-8")
+    target.write_text(_offline_page(body, with_plotly=n_figures > 0), encoding="utf-8")
     return target
 
 
-def _write_index(out_dir: Path, pages: list[Path]) -> Path:
+def _title(page: Path) -> str:
+    """The first markdown heading of the executed notebook beside ``page``, else its stem."""
+    nb_path = page.with_suffix(".ipynb")
+    try:
+        cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return page.stem
+    for c in cells:
+        if c.get("cell_type") == "markdown":
+            for line in "".join(c.get("source", "")).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return page.stem
+
+
+def write_index(out_dir, pages: list[Path]) -> Path:
+    """Write ``index.html`` in ``out_dir`` linking every hand-out page (offline, no scripts)."""
+    out_dir = Path(out_dir)
     items = "\n".join(
-        f'<li><a href="{html.escape(p.name)}">{html.escape(p.stem)}</a></li>' for p in pages
+        f'<li><a href="{html.escape(p.name)}">{html.escape(_title(p))}</a></li>' for p in pages
     )
     index = out_dir / "index.html"
     index.write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>zoo_lab hand-outs</title>"
-        f"</head><body><h1>zoo_lab notebooks</h1><ul>\n{items}\n</ul></body></html>\n",
+        "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}</style>"
+        "</head><body><h1>zoo_lab notebooks</h1>"
+        "<p>Rendered notebooks; figures are interactive and work offline. The live panels"
+        " of the \"Try it\" sections are shown as static figures: run the notebooks in"
+        " JupyterLab (<code>make lab</code>) to move their controls.</p>"
+        f"<ol>\n{items}\n</ol></body></html>\n",
         encoding="utf-8",
     )
     return index
@@ -115,7 +243,7 @@ def _cmd_run(args) -> int:
         out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout)
         pages.append(out.with_suffix(".html"))
         print(f"  done in {time.perf_counter() - t0:.1f} s -> {out} and {out.with_suffix('.html')}")
-    print(f"index: {_write_index(out_dir, pages)}")
+    print(f"index: {write_index(out_dir, pages)}")
     return 0
 
 
