@@ -187,3 +187,41 @@ def test_paths_and_variance_figures():
         zl.plots.paths_figure(f, f, r.trajectory[0], r.trajectory, f.bounds)
     split = pd.DataFrame(dict(source=["sampling_seed", "init_seed"], share=[0.7, 0.3]))
     assert len(zl.plots.variance_split_figure(split).data) == 2
+
+
+# ----------------------------------------------------------------------------- panel
+
+PANEL_FAST = dict(budget=200, n_grid=12, proxy_options=dict(hidden=(8,), max_iter=20))
+
+
+def test_update_stability_figure_in_place():
+    from zoo_lab.widgets.stability import _empty_figure
+
+    fig = _empty_figure()
+    ids = [id(t) for t in fig.data]
+    text = zl.widgets.update_stability_figure(fig, "rastrigin", 2, 32, "lhs", "pso", seed=1, **PANEL_FAST)
+    assert [id(t) for t in fig.data] == ids  # same traces, new data
+    assert "proxy test NRMSE" in text and "true run" in text
+    assert np.asarray(fig.data[0].z).shape == (12, 12) and np.asarray(fig.data[6].z).shape == (12, 12)
+    f = zl.functions.get("rastrigin", 2)
+    assert tuple(fig.data[4].x) == (0.0,) and tuple(fig.layout.xaxis.range) == tuple(f.bounds[0])
+    # 4-D: a slice through x*, the title says so
+    zl.widgets.update_stability_figure(fig, "styblinski_tang", 4, 32, "sobol", "ga", **PANEL_FAST)
+    assert "slice through x*" in fig.layout.title.text
+    with pytest.raises(ValueError, match="function"):
+        zl.widgets.update_stability_figure(fig, "griewank", 2, 32, "lhs", "pso")
+
+
+def test_stability_explorer_panel(monkeypatch):
+    from zoo_lab.widgets import stability as wmod
+
+    monkeypatch.setattr(wmod, "_PANEL_PROXY", dict(hidden=(8,), max_iter=20))
+    panel = zl.widgets.stability_explorer(n_samples=32, budget=500)
+    assert set(panel.controls) == {"function", "dim", "n_samples", "scheme", "optimizer", "seed", "budget"}
+    for name in ("dim", "seed", "budget"):
+        assert panel.controls[name].continuous_update is False
+    assert "true run" in panel.status.value
+    panel.controls["optimizer"].value = "ga"
+    assert "GA on rastrigin" in panel.figure.layout.title.text
+    with pytest.raises(ValueError, match="scheme"):
+        zl.widgets.stability_explorer(scheme="gaussian")

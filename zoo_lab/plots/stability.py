@@ -136,12 +136,20 @@ def _grid(fun: Callable, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray,
     return xs, ys, Z
 
 
+def _path_xy(traj: np.ndarray, max_particles: int, axes=(0, 1)) -> tuple[np.ndarray, np.ndarray]:
+    """All particle paths as one polyline with NaN breaks (one trace, fast to draw and update)."""
+    t = traj[:, :max_particles, :]
+    pad = np.full((1, t.shape[1]), np.nan)
+    xs = np.concatenate([t[:, :, axes[0]], pad]).T.ravel()
+    ys = np.concatenate([t[:, :, axes[1]], pad]).T.ravel()
+    return xs, ys
+
+
 def _add_paths(fig, traj: np.ndarray, col: int, max_particles: int, color: str) -> None:
-    n_iter, pop, _ = traj.shape
-    for p in range(min(pop, max_particles)):
-        fig.add_trace(go.Scatter(x=traj[:, p, 0], y=traj[:, p, 1], mode="lines",
-                                 line=dict(width=1, color=color), opacity=0.45,
-                                 showlegend=False, hoverinfo="skip"), row=1, col=col)
+    px, py = _path_xy(traj, max_particles)
+    fig.add_trace(go.Scatter(x=px, y=py, mode="lines", line=dict(width=1, color=color),
+                             opacity=0.45, name="paths", showlegend=col == 1, hoverinfo="skip"),
+                  row=1, col=col)
     fig.add_trace(go.Scatter(x=traj[0, :, 0], y=traj[0, :, 1], mode="markers", name="start",
                              marker=dict(size=5, color="white", line=dict(width=1, color=color)),
                              showlegend=col == 1), row=1, col=col)

@@ -47,6 +47,7 @@ from zoo_lab import functions, sampling
 
 __all__ = [
     "stability",
+    "stability_case",
     "variance_split",
     "summarize_stability",
     "history_long",
@@ -164,10 +165,15 @@ def _plateau(proxy: Callable, x: np.ndarray, bounds: np.ndarray, f0: float) -> b
 
 
 def _one_run(problem: _Problem, on: str, objective: Callable, proxy, optimizer: str, budget: int,
-             pop: int, seed: int, options: dict) -> dict:
-    """One optimizer run; the returned point judged on the true function and the proxy."""
+             pop: int, seed: int, options: dict, keep: list | None = None) -> dict:
+    """One optimizer run; the returned point judged on the true function and the proxy.
+
+    ``keep``, if given, receives the optimizer's result object.
+    """
     tr = _Tracker(objective, problem)
     res = _run_optimizer(optimizer, tr, problem.bounds, budget, pop, _seed(seed, "optimizer"), options)
+    if keep is not None:
+        keep.append(res)
     x = np.asarray(res.x, dtype=float)
     f_true = float(problem(x[None, :])[0])
     f_proxy = float(proxy(x[None, :])[0]) if proxy is not None else math.nan
@@ -350,6 +356,45 @@ def stability(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs", n_
     df = df[order + [c for c in df.columns if c not in order]]
     return df.sort_values(["optimizer", "on", "sampling_seed", "init_seed", "seed"],
                           ignore_index=True)
+
+
+def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs",
+                   n_samples: int = 256, optimizer: str = "pso", seed: int = 0, budget: int = 2000,
+                   pop_size: int | None = None, proxy_options: dict | None = None,
+                   optimizer_options: dict | None = None) -> dict:
+    """One case in full, for figures and panels: the proxy, and both runs with their trajectories.
+
+    Uses the same seed streams as :func:`stability` (replicate ``seed``). Returns a
+    dict with ``function`` (the true objective), ``bounds``, ``x_opt``, ``f_opt``,
+    ``proxy``, ``X_train``, ``proxy_test_nrmse``, ``run_true`` and ``run_proxy``
+    (:class:`~zoo_lab.optimize.swarm.PopulationResult` with ``trajectory``) and
+    ``rows`` (the two judged rows, as in :func:`stability`).
+    """
+    from zoo_lab import proxy as proxy_mod
+
+    if optimizer not in STABILITY_OPTIMIZERS:
+        raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
+    if scheme not in (*sampling.SCHEMES, "gaussian"):
+        raise ValueError(f"scheme: got {scheme!r}; allowed: {', '.join((*sampling.SCHEMES, 'gaussian'))}")
+    p = _problem(function, dim)
+    X = _design(p, scheme, int(n_samples), _seed(seed, "sampling"))
+    popts = dict(hidden=(64, 64), activation="tanh", optimizer="lbfgs", max_iter=500)
+    popts.update(proxy_options or {})
+    net = proxy_mod.fit(X, p(X), bounds=p.bounds, seed=_seed(seed, "init") % 2**31, **popts)
+    Xt = sampling.sample("uniform", 2048, p.bounds, seed=_seed(0, "test"))
+    yt = p(Xt)
+    nrmse = float(np.sqrt(np.mean((net(Xt) - yt) ** 2)) / np.std(yt))
+    pop = pop_size or {"pso": 40, "ga": 60}[optimizer]
+    opts = dict(optimizer_options or {}, record_trajectory=True)
+    runs, rows = {}, []
+    for on, objective in (("true", p), ("proxy", net)):
+        keep: list = []
+        rows.append(_one_run(p, on, objective, net if on == "proxy" else None, optimizer, budget,
+                             pop, seed, opts, keep))
+        runs[on] = keep[0]
+    return dict(function=p, bounds=p.bounds, x_opt=p.x_opt, f_opt=p.f_opt, proxy=net, X_train=X,
+                proxy_test_nrmse=nrmse, run_true=runs["true"], run_proxy=runs["proxy"],
+                rows=pd.DataFrame(rows))
 
 
 def variance_split(df: pd.DataFrame, value: str = "dist_to_opt",

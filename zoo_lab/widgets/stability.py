@@ -1,0 +1,109 @@
+"""The optimizer-stability panel of notebook 06: function, dimension, sample count, scheme, optimizer.
+
+Each update fits one proxy and runs the chosen optimizer with the same seed on the
+true function and on the proxy (:func:`zoo_lab.studies.stability_case`). The figure
+shows both landscapes side by side with the population paths. In d > 2 the
+landscapes are the 2-D slice through x* along (x1, x2) and the paths are projected
+onto it, so the picture is exact only in 2-D.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import plotly.graph_objects as go
+
+from zoo_lab import sampling
+from zoo_lab.plots.stability import _path_xy, paths_figure
+from zoo_lab.studies.optimizer_stability import STABILITY_OPTIMIZERS, stability_case
+from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
+
+__all__ = ["stability_explorer", "update_stability_figure", "STABILITY_FUNCTIONS"]
+
+STABILITY_FUNCTIONS: tuple[str, ...] = ("rastrigin", "ackley", "rosenbrock", "styblinski_tang",
+                                        "sphere", "levy")
+_N_CHOICES = (32, 64, 128, 256, 512, 1024, 2048)
+_TRACES_PER_PANEL = 6  # contour, paths, start, end, x*, returned x
+_PANEL_PROXY = dict(hidden=(32, 32), max_iter=300)
+
+
+def _slice(fun, bounds: np.ndarray, x_opt: np.ndarray, n: int):
+    """Grid values of ``fun`` on the (x1, x2) plane through x* (all other coordinates at x*)."""
+    xs = np.linspace(bounds[0, 0], bounds[0, 1], n)
+    ys = np.linspace(bounds[1, 0], bounds[1, 1], n)
+    XX, YY = np.meshgrid(xs, ys)
+    P = np.tile(x_opt, (n * n, 1))
+    P[:, 0], P[:, 1] = XX.ravel(), YY.ravel()
+    return xs, ys, np.asarray(fun(P), dtype=float).reshape(n, n)
+
+
+def _empty_figure() -> go.FigureWidget:
+    """The panel's figure with its fixed trace layout (filled by the first update)."""
+    b = np.array([[0.0, 1.0], [0.0, 1.0]])
+    t = np.zeros((2, 1, 2))
+    fig = paths_figure(lambda X: X[:, 0] * 0, lambda X: X[:, 0] * 0, t, t, b, x_opt=[0.5, 0.5],
+                       found=([0.5, 0.5], [0.5, 0.5]), n_grid=2)
+    return go.FigureWidget(fig)
+
+
+def update_stability_figure(fig: go.FigureWidget, function: str, dim: int, n_samples: int,
+                            scheme: str, optimizer: str, seed: int = 0, budget: int = 2000,
+                            n_grid: int = 60, max_particles: int = 20,
+                            proxy_options: dict | None = None) -> str:
+    """Refit the proxy, rerun both optimizations and redraw ``fig`` in place; return a summary line."""
+    if function not in STABILITY_FUNCTIONS:
+        raise ValueError(f"function: got {function!r}; allowed: {', '.join(STABILITY_FUNCTIONS)}")
+    case = stability_case(function, int(dim), scheme, int(n_samples), optimizer, int(seed),
+                          budget=int(budget), proxy_options=proxy_options or _PANEL_PROXY)
+    b, x_opt = case["bounds"], case["x_opt"]
+    rows = case["rows"].set_index("on")
+    with fig.batch_update():
+        for col, (fun, run) in enumerate(((case["function"], case["run_true"]),
+                                          (case["proxy"], case["run_proxy"]))):
+            base = col * _TRACES_PER_PANEL
+            contour, paths, start, end, star, found = fig.data[base:base + _TRACES_PER_PANEL]
+            contour.x, contour.y, contour.z = _slice(fun, b, x_opt, n_grid)
+            traj = run.trajectory
+            paths.x, paths.y = _path_xy(traj, max_particles)
+            start.x, start.y = traj[0, :, 0], traj[0, :, 1]
+            end.x, end.y = traj[-1, :, 0], traj[-1, :, 1]
+            star.x, star.y = [x_opt[0]], [x_opt[1]]
+            found.x, found.y = [run.x[0]], [run.x[1]]
+            axis = "" if col == 0 else "2"
+            fig.layout[f"xaxis{axis}"].range = list(b[0])
+            fig.layout[f"yaxis{axis}"].range = list(b[1])
+        where = "" if dim == 2 else " (slice through x* on x1, x2; paths projected)"
+        fig.layout.title.text = (f"{optimizer.upper()} on {function} {dim}D, {scheme} n = "
+                                 f"{len(case['X_train'])}{where}")
+    t, p = rows.loc["true"], rows.loc["proxy"]
+    return (f"true run: error <b>{t['error']:.3g}</b>, |x − x*| {t['dist_to_opt']:.3g} · "
+            f"proxy run: true error <b>{p['error']:.3g}</b>, |x − x*| {p['dist_to_opt']:.3g}, "
+            f"proxy gap {p['proxy_gap']:.3g}, basin {'hit' if p['basin_hit'] else 'missed'} · "
+            f"proxy test NRMSE {case['proxy_test_nrmse']:.2f}")
+
+
+def stability_explorer(function: str = "rastrigin", dim: int = 2, n_samples: int = 256,
+                       scheme: str = "lhs", optimizer: str = "pso", seed: int = 0,
+                       budget: int = 2000) -> W.VBox:
+    """A panel: where does PSO/GA land on the proxy vs the true function, for one seed?"""
+    if function not in STABILITY_FUNCTIONS:
+        raise ValueError(f"function: got {function!r}; allowed: {', '.join(STABILITY_FUNCTIONS)}")
+    if scheme not in sampling.SCHEMES:
+        raise ValueError(f"scheme: got {scheme!r}; allowed: {', '.join(sampling.SCHEMES)}")
+    if optimizer not in STABILITY_OPTIMIZERS:
+        raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
+    fig = _empty_figure()
+    controls = dict(
+        function=dropdown(STABILITY_FUNCTIONS, function, "function"),
+        dim=int_slider(dim, 2, 10, "dimension d"),
+        n_samples=dropdown(sorted(set(_N_CHOICES) | {n_samples}), n_samples, "training points"),
+        scheme=dropdown(sampling.SCHEMES, scheme, "scheme"),
+        optimizer=dropdown(STABILITY_OPTIMIZERS, optimizer, "optimizer"),
+        seed=int_slider(seed, 0, 20, "seed"),
+        budget=int_slider(budget, 500, 10000, "evaluations", step=500),
+    )
+    status = status_line()
+    refresh = wire(controls, lambda **v: update_stability_figure(fig, **v), status)
+    rows = [W.HBox([controls["function"], controls["dim"], controls["n_samples"]]),
+            W.HBox([controls["scheme"], controls["optimizer"], controls["seed"], controls["budget"]])]
+    return assemble(rows, status, fig, controls, refresh)
