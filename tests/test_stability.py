@@ -139,6 +139,23 @@ def test_replication_tiny():
     assert np.isfinite(tab["dist_mean"]).all()
     with pytest.raises(ValueError, match="scale"):
         zl.studies.replicate_2301_07102(scale=2)
+    # corrected design: independent runs (own data, init and optimizer seed), GA at equal budget
+    cor = zl.studies.replicate_2301_07102(scale=0.0064, functions_=("ackley",), dims=(2,),
+                                         datasets=("lhs",), runs=2, optimizers=("pso", "ga"),
+                                         independent=True)
+    prox = cor[cor["on"] == "proxy"]
+    assert (prox["sampling_seed"] == prox["seed"]).all() and (prox["init_seed"] == prox["seed"]).all()
+    assert set(prox["optimizer"]) == {"pso", "ga"} and (prox["n_evals"] == 2000).all()
+    tab = zl.studies.replication_table(cor)
+    assert tab["paper_dist_mean"].isna().all()  # the paper has no LHS and no GA numbers
+
+
+def test_stability_grid_matches_single_settings():
+    grid = zl.studies.stability_grid(["sphere"], [2], ["lhs", "sobol"], 16, "pso", [0], budget=120, **FAST)
+    one = zl.studies.stability("sphere", 2, "sobol", 16, "pso", [0], budget=120, **FAST)
+    sub = grid[grid["scheme"] == "sobol"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sub[NUMERIC], one[NUMERIC])
+    assert set(grid["scheme"]) == {"lhs", "sobol"}
 
 
 def test_paper_table():
