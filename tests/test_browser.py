@@ -1,0 +1,266 @@
+"""Real-browser checks: notebook 01 live in JupyterLab + Chromium, and offline HTML hand-outs.
+
+Chromium comes from Debian's package (``/usr/bin/chromium``, installed by ``make setup``);
+Playwright drives it (its own browser download does not work offline). Every wait is
+bounded; the JupyterLab server and the browser are always stopped. All network traffic
+outside loopback and ``file://`` is aborted, and the hand-out test fails on any attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from _jupyter_server import CHROMIUM, CHROMIUM_ARGS, LabServer, is_local, jupyter_lab
+
+from zoo_lab.cli import REMOTE_URL_RE, notebook_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "01_sampling_schemes.ipynb"
+SCREENSHOT = ROOT / "build" / "browser" / "notebook01.png"
+HANDOUT_TIMEOUT = int(os.environ.get("ZOO_LAB_NOTEBOOK_TIMEOUT", "240"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"no Chromium at {CHROMIUM}: install Debian's chromium "
+                              "(make browser) to run the real-browser tests"),
+]
+
+
+def smoke_copy(src: Path, dest_dir: Path) -> Path:
+    """Copy a notebook into ``dest_dir`` with ``SMOKE = True`` in its parameters cell."""
+    nb = json.loads(src.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    source = "".join(cell["source"])
+    assert "SMOKE = False" in source, f"{src.name}: parameters cell lacks SMOKE = False"
+    cell["source"] = source.replace("SMOKE = False", "SMOKE = True", 1)
+    dest = dest_dir / src.name
+    dest.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    return dest
+
+
+def wait_for(page, js: str, timeout_s: float, what: str, arg=None):
+    """Poll a JS expression (a function of ``arg``) until truthy; fail naming ``what``."""
+    from playwright.sync_api import TimeoutError as PWTimeout
+
+    try:
+        return page.wait_for_function(js, arg=arg, timeout=timeout_s * 1e3, polling=250).json_value()
+    except PWTimeout:
+        pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+@pytest.fixture
+def browser():
+    """A headless Debian Chromium driven by Playwright; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+                               timeout=60_000)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _guard_network(context, leaked: list[str]) -> None:
+    """Abort and record every request that would leave loopback / file://."""
+
+    def handle(route) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            leaked.append(url)
+            route.abort()
+
+    context.route("**/*", handle)
+
+
+# JS run in the page: the notebook panel JupyterLab shows (window.jupyterapp is exposed).
+_NOTEBOOK_JS = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+_KERNEL_IDLE_JS = f"""() => {{
+  const nb = {_NOTEBOOK_JS};
+  const k = nb && nb.sessionContext && nb.sessionContext.session && nb.sessionContext.session.kernel;
+  return !!(k && k.status === 'idle' && nb.content && nb.content.widgets.length);
+}}"""
+_ALL_RUN_JS = f"""() => {{
+  const nb = {_NOTEBOOK_JS};
+  const k = nb.sessionContext.session.kernel;
+  const code = nb.content.widgets.filter(c => c.model.type === 'code');
+  const done = code.every(c => c.model.executionCount !== null);
+  return done && k.status === 'idle' ? code.length : 0;
+}}"""
+_ERRORS_JS = f"""() => {{
+  const nb = {_NOTEBOOK_JS};
+  const errs = [];
+  for (const c of nb.content.widgets) {{
+    if (c.model.type !== 'code') continue;
+    for (const o of c.model.outputs.toJSON()) {{
+      if (o.output_type === 'error') errs.push(o.ename + ': ' + o.evalue);
+    }}
+  }}
+  return errs;
+}}"""
+_PANEL_PLOT_JS = """() => {
+  const plots = [...document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot')]
+    .filter(el => el.closest('.jp-OutputArea-output').querySelector('.widget-slider'));
+  return plots.length ? plots.length : 0;
+}"""
+_PANEL_POINTS_JS = """() => {
+  const out = [...document.querySelectorAll('.jp-OutputArea-output')]
+    .find(o => o.querySelector('.widget-slider') && o.querySelector('.js-plotly-plot'));
+  const gd = out && out.querySelector('.js-plotly-plot');
+  if (!gd || !gd.data || !gd.data.length) return null;
+  const svg = [...gd.querySelectorAll('.scatterlayer .trace:first-child .point')]
+    .map(p => p.getAttribute('transform'));
+  return {x: Array.from(gd.data[0].x), y: Array.from(gd.data[0].y), svg: svg,
+          title: gd.layout.title && gd.layout.title.text};
+}"""
+
+
+def _move_seed_slider(page) -> None:
+    """Set the panel's seed slider to 7 through its editable readout, as a learner can."""
+    slider = page.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text="seed"))
+    slider.first.scroll_into_view_if_needed(timeout=10_000)
+    readout = slider.first.locator(".widget-readout")
+    readout.click(timeout=10_000)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("7")
+    page.keyboard.press("Enter")
+
+
+def test_notebook01_panel_in_jupyterlab(tmp_path, browser):
+    """Open notebook 01 in JupyterLab, run all cells, move the seed slider: the plot changes."""
+    root = tmp_path / "root"
+    root.mkdir()
+    nb_path = smoke_copy(NOTEBOOK, root)
+    leaked: list[str] = []
+    console_errors: list[str] = []
+    t0 = time.perf_counter()
+    with jupyter_lab(root) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        _guard_network(context, leaked)
+        page = context.new_page()
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        try:
+            _drive_notebook(page, server, nb_path.name)
+        finally:
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+            context.close()
+    elapsed = time.perf_counter() - t0
+    print(f"browser test: {elapsed:.1f} s; screenshot {SCREENSHOT}; "
+          f"console errors (JupyterLab, informational): {len(console_errors)}")
+    assert not leaked, f"requests left loopback: {leaked[:5]}"
+
+
+def _drive_notebook(page, server: LabServer, name: str) -> None:
+    page.goto(server.lab_url(name), timeout=60_000, wait_until="domcontentloaded")
+    wait_for(page, _KERNEL_IDLE_JS, 120, "JupyterLab to open the notebook with an idle kernel")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    n_code = wait_for(page, _ALL_RUN_JS, 240, "all cells to finish running")
+    errors = page.evaluate(_ERRORS_JS)
+    assert not errors, f"cells raised in the browser kernel: {errors}"
+    assert n_code > 5
+    wait_for(page, _PANEL_PLOT_JS, 60, "the sampling panel (slider + plotly figure) to render")
+    # Show the panel: scroll the last cell into view for the screenshot.
+    page.locator(".jp-OutputArea-output .js-plotly-plot").last.scroll_into_view_if_needed(
+        timeout=10_000)
+    before = wait_for(page, _PANEL_POINTS_JS, 30, "the panel's plotted points")
+    assert len(before["x"]) == 64 and len(before["svg"]) == 64, before["title"]
+    _move_seed_slider(page)
+    after = wait_for(
+        page,
+        """(before) => {
+          const now = (""" + _PANEL_POINTS_JS + """)();
+          return now && JSON.stringify(now.x) !== JSON.stringify(before.x) ? now : null;
+        }""",
+        30, "the plot to change after moving the seed slider", arg=before)
+    assert len(after["x"]) == len(before["x"])
+    assert after["svg"] != before["svg"], "plot data changed but the drawn SVG points did not"
+    status = page.locator(".jp-OutputArea-output .widget-html").filter(has_text="discrepancy")
+    assert status.count() >= 1, "the panel's status line is missing"
+    page.wait_for_timeout(500)  # let plotly finish its redraw before the screenshot
+
+
+# --------------------------------------------------------------------------- hand-outs
+
+
+def _handout_notebooks() -> list[Path]:
+    """Every numbered notebook; ``ZOO_LAB_HANDOUT_ONLY=01,02`` narrows it when iterating locally."""
+    paths = notebook_paths(ROOT / "notebooks")
+    only = [s for s in os.environ.get("ZOO_LAB_HANDOUT_ONLY", "").split(",") if s.strip()]
+    return [p for p in paths if not only or p.name[:2] in only]
+
+
+@pytest.fixture(scope="module")
+def handouts(tmp_path_factory) -> Path:
+    """``zoo-lab run --smoke --out DIR`` on every notebook; returns DIR."""
+    out = tmp_path_factory.mktemp("handouts")
+    paths = _handout_notebooks()
+    assert NOTEBOOK in paths or os.environ.get("ZOO_LAB_HANDOUT_ONLY")
+    cmd = [sys.executable, "-m", "zoo_lab.cli", "run", "--smoke", "--out", str(out),
+           "--timeout", str(HANDOUT_TIMEOUT), *map(str, paths)]
+    env = {k: v for k, v in os.environ.items() if k != "ZOO_LAB_MATHJAX_URL"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=HANDOUT_TIMEOUT * max(1, len(paths)) + 60)
+    assert proc.returncode == 0, f"zoo-lab run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return out
+
+
+def test_handout_files_are_offline(handouts):
+    """Pages embed plotly.js once, reference no remote script/link, and keep no widget views."""
+    pages = sorted(handouts.glob("*.html"))
+    names = {p.name for p in pages}
+    assert "index.html" in names
+    for nb in _handout_notebooks():
+        assert nb.with_suffix(".html").name in names, f"no hand-out for {nb.name}"
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        remote = REMOTE_URL_RE.findall(text)
+        assert not remote, f"{page.name} loads from the network: {remote[:3]}"
+        assert not re.search(r"require(\.min)?\.js", text), f"{page.name} references require.js"
+        assert "widget-view+json" not in text, f"{page.name} keeps a widget view"
+        if page.name != "index.html" and "plotly-graph-div" in text:
+            assert text.count("plotly.js v") == 1, f"{page.name}: plotly.js not embedded exactly once"
+    nb01 = (handouts / NOTEBOOK.with_suffix(".html").name).read_text(encoding="utf-8")
+    assert "lhs, d = 2, n = 64" in nb01, "the sampling panel's static figure is missing"
+
+
+def test_handouts_open_offline_in_chromium(handouts, browser):
+    """Index and every page load from file:// with no console error and no non-local request."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    leaked: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    _guard_network(context, leaked)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        page.goto((handouts / "index.html").as_uri(), timeout=30_000, wait_until="load")
+        links = page.eval_on_selector_all("a[href$='.html']", "els => els.map(e => e.href)")
+        expected = {nb.with_suffix(".html").name for nb in _handout_notebooks()}
+        assert {Path(u).name for u in links} == expected
+        for url in links:
+            errors.clear()
+            page.goto(url, timeout=60_000, wait_until="load")
+            n_div = page.locator(".plotly-graph-div").count()
+            if n_div:  # every figure div got drawn by the embedded plotly.js
+                wait_for(page, "(n) => document.querySelectorAll('.plotly-graph-div .main-svg').length"
+                               " >= n", 30, f"{Path(url).name}: figures to draw", arg=n_div)
+            assert not errors, f"{Path(url).name}: console errors {errors[:3]}"
+            print(f"hand-out {Path(url).name}: {n_div} figures drawn, no console error")
+    finally:
+        context.close()
+    outside = [u for u in requests if not is_local(u)]
+    assert not outside and not leaked, f"requests left the machine: {outside[:5]}"
