@@ -1,0 +1,148 @@
+"""Exercise self-checks: each passes on a right answer, fails (with a hint) on a wrong one, never raises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo_lab as zl
+from zoo_lab import teaching as T
+
+
+def _failed_with_hint(r: T.Result) -> None:
+    assert not r and not r.passed, str(r)
+    assert r.expected and r.got and r.hint, str(r)
+    html = r._repr_html_()
+    assert "not yet" in html and "hint" in html
+
+
+def _passed(r: T.Result) -> None:
+    assert r and r.passed, str(r)
+    assert "passed" in r._repr_html_() and "PASSED" in str(r)
+
+
+# ----------------------------------------------------------------------------- LHS
+
+
+def test_lhs_strata_right_and_wrong():
+    _passed(T.check_lhs_strata(zl.sampling.sample("lhs", 20, [[0, 1]] * 3, seed=0)))
+    _passed(T.check_lhs_strata(zl.sampling.sample("lhs", 9, [[-2, 2], [0, 5]], seed=1),
+                               bounds=[[-2, 2], [0, 5]]))
+    _failed_with_hint(T.check_lhs_strata(np.random.default_rng(0).random((20, 3))))
+    _failed_with_hint(T.check_lhs_strata(np.ones(5)))
+    r = T.check_lhs_strata(zl.sampling.sample("lhs", 8, [[0, 1]] * 2, seed=0) + 1.0)
+    assert not r and "outside" in r.got
+
+
+def test_lhs_sampler_right_and_wrong():
+    _passed(T.check_lhs_sampler(T.solution("lhs")))
+    _failed_with_hint(T.check_lhs_sampler(lambda n, d, rng: rng.random((n, d))))
+    _failed_with_hint(T.check_lhs_sampler(lambda n, d, rng: T.solution("lhs")(n, d, rng).T))
+    r = T.check_lhs_sampler(lambda n, d, rng: T.solution("lhs")(n, d, np.random.default_rng(n)))
+    assert not r and "same design" in r.got
+
+
+def test_unfinished_and_crashing_code_gives_feedback_not_errors():
+    def todo(n, d, rng):
+        raise NotImplementedError
+
+    r = T.check_lhs_sampler(todo)
+    _failed_with_hint(r)
+    assert r.got == "not implemented yet"
+    r = T.check_central_difference(lambda f, x, mu: 1 / 0)
+    _failed_with_hint(r)
+    assert "ZeroDivisionError" in r.got
+
+
+# ----------------------------------------------------------------------------- discrepancy, slopes
+
+
+def test_discrepancy_ordering_right_and_wrong():
+    truth = T.solution("discrepancy_ordering")
+    assert truth[-1] == "uniform" and truth[0] in ("sobol", "halton")
+    _passed(T.check_discrepancy_ordering(truth))
+    _failed_with_hint(T.check_discrepancy_ordering(list(reversed(truth))))
+    _failed_with_hint(T.check_discrepancy_ordering(["sobol", "lhs"]))
+    _failed_with_hint(T.check_discrepancy_ordering(["sobol", "halton", "uniform", "lhs"]))
+
+
+@pytest.mark.parametrize("scheme", ["uniform", "sobol"])
+def test_mc_error_slope_right_and_wrong(scheme):
+    _passed(T.check_mc_error_slope(T.solution("mc_error_slope")[scheme], scheme))
+    _failed_with_hint(T.check_mc_error_slope(0.5, scheme))
+    _failed_with_hint(T.check_mc_error_slope(-3.0, scheme))
+    _failed_with_hint(T.check_mc_error_slope("fast", scheme))
+    with pytest.raises(ValueError, match="scheme: unknown"):
+        T.check_mc_error_slope(-0.5, "grid")
+
+
+def test_mc_error_slope_solution_matches_a_measurement():
+    """The reference slopes are what the integration study measures (smoke sizes, d = 4)."""
+    df = zl.studies.integration_error(dim=4, ns=(16, 64, 256, 1024), seeds=range(5))
+    slopes = zl.studies.loglog_slopes(df, "abs_error").set_index("scheme")["slope"]
+    for scheme in ("uniform", "sobol"):
+        assert T.check_mc_error_slope(slopes[scheme], scheme), (scheme, slopes[scheme])
+
+
+# ----------------------------------------------------------------------------- estimators
+
+
+def test_central_difference_right_and_wrong():
+    _passed(T.check_central_difference(T.solution("central_difference")))
+
+    def forward(f, x, mu):
+        return np.array([(f(x + mu * e) - f(x)) / mu for e in np.eye(len(x))])
+
+    def no_half(f, x, mu):
+        return np.array([(f(x + mu * e) - f(x - mu * e)) / mu for e in np.eye(len(x))])
+
+    def in_place(f, x, mu):
+        g = np.empty_like(x)
+        for i in range(len(x)):
+            x[i] += mu
+            up = f(x)
+            x[i] -= mu
+            g[i] = (up - f(x - mu * np.eye(len(x))[i])) / (2 * mu)
+            x[i] += mu  # bug: forgets to restore x
+        return g
+
+    for wrong, word in ((forward, "forward"), (no_half, "2μ"), (in_place, None),
+                        (lambda f, x, mu: np.zeros(len(x) + 1), None)):
+        r = T.check_central_difference(wrong)
+        _failed_with_hint(r)
+        if word:
+            assert word in r.hint
+
+
+@pytest.mark.parametrize(("estimator", "d", "q"), [("gaussian", 50, 5), ("sphere", 50, 5),
+                                                   ("coordinate", 10, 4)])
+def test_variance_prediction_right_and_wrong(estimator, d, q):
+    theory = T.solution("relative_mse")(estimator, d, q)
+    _passed(T.check_variance_prediction(theory, d, q, estimator))
+    _failed_with_hint(T.check_variance_prediction(1 / q, d, q, estimator))
+    _failed_with_hint(T.check_variance_prediction(theory * 2, d, q, estimator))
+    _failed_with_hint(T.check_variance_prediction(None, d, q, estimator))
+
+
+def test_variance_prediction_theory_values_and_errors():
+    assert T.relative_mse_theory("gaussian", 50, 5) == pytest.approx(51 / 5)
+    assert T.relative_mse_theory("sphere", 50, 5) == pytest.approx(49 / 5)
+    r = T.check_variance_prediction(49 / 5, 50, 5, "gaussian")
+    assert not r and "sphere" in r.hint
+    with pytest.raises(ValueError, match="estimator: unknown"):
+        T.relative_mse_theory("magic", 3, 2)
+    with pytest.raises(ValueError, match="q: coordinate uses at most"):
+        T.relative_mse_theory("coordinate", 3, 5)
+    with pytest.raises(ValueError, match="name: unknown exercise"):
+        T.solution("nope")
+
+
+def test_variance_measurement_right_and_wrong():
+    d, q, n = 20, 5, 1000
+    measured = T.solution("measure_relative_mse")("gaussian", d, q, n_trials=n, seed=3)
+    _passed(T.check_variance_measurement(measured, d, q, "gaussian", n_trials=n))
+    r = T.check_variance_measurement(np.sqrt(measured), d, q, "gaussian", n_trials=n)
+    _failed_with_hint(r)
+    assert "square" in r.hint
+    _failed_with_hint(T.check_variance_measurement(measured / d, d, q, "gaussian", n_trials=n))
+    _failed_with_hint(T.check_variance_measurement("x", d, q, "gaussian", n_trials=n))
