@@ -1,0 +1,132 @@
+"""widgets._panel: slow updates say "computing…" and coalesce; hand-out mode adds a static figure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import time
+
+import ipywidgets as W
+import plotly.graph_objects as go
+import pytest
+
+from zoo_lab.widgets._panel import (
+    HANDOUT_ENV,
+    PLOTLY_MIME,
+    assemble,
+    int_slider,
+    status_line,
+    wire,
+)
+
+
+def _slow_wiring(delay_s: float = 0.0, slow_ms: float = 0.0):
+    slider = int_slider(0, 0, 100, "v")
+    status = status_line()
+    calls: list[int] = []
+
+    def update(v: int) -> str:
+        calls.append(v)
+        time.sleep(delay_s)
+        return f"v = {v}"
+
+    refresh = wire({"v": slider}, update, status, slow_ms=slow_ms, debounce_s=0.01)
+    return slider, status, calls, refresh
+
+
+def test_without_event_loop_every_change_updates_at_once():
+    slider, status, calls, _ = _slow_wiring()
+    for v in (1, 2, 3):
+        slider.value = v
+    assert calls == [0, 1, 2, 3]
+    assert status.value.startswith("v = 3")
+
+
+def test_in_a_running_loop_slow_changes_coalesce_to_the_latest():
+    async def scenario() -> tuple[list[int], str, str]:
+        slider, status, calls, refresh = _slow_wiring()
+        for v in (1, 2, 3):  # three rapid moves while "busy"
+            slider.value = v
+        shown = status.value
+        await asyncio.sleep(0.2)
+        refresh()  # the plain refresh path stays synchronous
+        return calls, shown, status.value
+
+    calls, shown, final = asyncio.run(scenario())
+    assert "computing" in shown
+    assert calls == [0, 3, 3]
+    assert final.startswith("v = 3")
+
+
+def test_fast_updates_stay_synchronous_in_a_loop():
+    async def scenario() -> list[int]:
+        slider, _status, calls, _ = _slow_wiring(slow_ms=1e6)
+        slider.value = 5
+        return calls
+
+    assert asyncio.run(scenario()) == [0, 5]
+
+
+def test_handout_mode_adds_a_static_figure(monkeypatch):
+    fig = go.FigureWidget(go.Figure(go.Scatter(x=[0, 1], y=[1, 0])))
+    box = assemble([], status_line(), fig, {}, None)
+    monkeypatch.delenv(HANDOUT_ENV, raising=False)
+    assert PLOTLY_MIME not in box._repr_mimebundle_()
+    monkeypatch.setenv(HANDOUT_ENV, "1")
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert list(bundle[PLOTLY_MIME]["data"][0]["x"]) == [0, 1]
+    assert "plotly-graph-div" in bundle["text/html"] and "cdn" not in bundle["text/html"]
+    assert isinstance(box, W.VBox) and box.figure is fig
+
+
+@pytest.mark.slow
+def test_kernel_coalesces_comm_updates_of_a_slow_panel():
+    """In a real ipykernel, three slider messages to a 0.4 s update run it once, on the latest value."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
+    try:
+        code = (
+            "import time\n"
+            "from zoo_lab.widgets._panel import int_slider, status_line, wire\n"
+            "s = int_slider(0, 0, 100, 'v'); st = status_line(); calls = []\n"
+            "def upd(v):\n    calls.append(v); time.sleep(0.4); return str(v)\n"
+            "r = wire({'v': s}, upd, st, debounce_s=0.05)\n"
+            "print(s.model_id)"
+        )
+        model_id = _execute(kc, code).strip()
+        for v in (10, 20, 30):
+            msg = kc.session.msg("comm_msg", {"comm_id": model_id, "data": {
+                "method": "update", "state": {"value": v}, "buffer_paths": []}})
+            kc.shell_channel.send(msg)
+        time.sleep(0.2)
+        out = _execute(kc, "time.sleep(1.0)\nprint(calls, st.value[:40])")
+        calls = json.loads(out.split("]")[0] + "]")
+        assert calls[0] == 0 and calls[-1] == 30, out
+        assert len(calls) <= 3, f"changes were not coalesced: {out}"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _execute(kc, code: str, timeout: float = 60.0) -> str:
+    """Run code in the kernel; return its stdout (bounded wait)."""
+    msg_id = kc.execute(code)
+    out = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            raise RuntimeError("\n".join(msg["content"]["traceback"]))
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(out)
+    raise TimeoutError(f"kernel did not finish within {timeout} s")
