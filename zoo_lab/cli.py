@@ -236,14 +236,23 @@ def _cmd_run(args) -> int:
         print("zoo-lab run: no notebooks found (run from the project root or name them)", file=sys.stderr)
         return 2
     out_dir = Path(args.out)
-    pages = []
+    pages, failed = [], []
     for p in paths:
         t0 = time.perf_counter()
         print(f"running {p} {'(smoke)' if args.smoke else ''} ...", flush=True)
-        out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout)
+        try:
+            out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout)
+        except Exception as exc:  # report, go on with the other notebooks, fail at the end
+            failed.append(p.name)
+            print(f"  FAILED after {time.perf_counter() - t0:.1f} s: {type(exc).__name__}: "
+                  f"{str(exc).strip()[-1500:]}", file=sys.stderr, flush=True)
+            continue
         pages.append(out.with_suffix(".html"))
         print(f"  done in {time.perf_counter() - t0:.1f} s -> {out} and {out.with_suffix('.html')}")
     print(f"index: {write_index(out_dir, pages)}")
+    if failed:
+        print(f"zoo-lab run: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
