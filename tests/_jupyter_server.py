@@ -80,6 +80,9 @@ def jupyter_lab(root: Path, timeout: float = 90.0) -> Iterator[LabServer]:
     state = root.parent / f"jupyter-state-{port}"
     for sub in ("config", "runtime", "workspaces", "settings"):
         (state / sub).mkdir(parents=True, exist_ok=True)
+    news = state / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)  # no "receive Jupyter news?" toast over the panel
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(state / "config"),
                JUPYTER_RUNTIME_DIR=str(state / "runtime"), PYTHONUNBUFFERED="1")
     env.pop("ZOO_LAB_HANDOUT", None)

@@ -193,50 +193,38 @@ def _drive_notebook(page, server: LabServer, name: str) -> None:
 
 # --------------------------------------------------------------------------- hand-outs
 
-
-def _handout_notebooks() -> list[Path]:
-    """Every numbered notebook; ``ZOO_LAB_HANDOUT_ONLY=01,02`` narrows it when iterating locally."""
-    paths = notebook_paths(ROOT / "notebooks")
-    only = [s for s in os.environ.get("ZOO_LAB_HANDOUT_ONLY", "").split(",") if s.strip()]
-    return [p for p in paths if not only or p.name[:2] in only]
+HANDOUT_NOTEBOOKS = notebook_paths(ROOT / "notebooks")
 
 
-@pytest.fixture(scope="module")
-def handouts(tmp_path_factory) -> Path:
-    """``zoo-lab run --smoke --out DIR`` on every notebook; returns DIR."""
-    out = tmp_path_factory.mktemp("handouts")
-    paths = _handout_notebooks()
-    assert NOTEBOOK in paths or os.environ.get("ZOO_LAB_HANDOUT_ONLY")
+def _check_page_file(page: Path) -> None:
+    """No remote script/link, no require.js, no widget view, plotly.js embedded at most once."""
+    text = page.read_text(encoding="utf-8")
+    remote = REMOTE_URL_RE.findall(text)
+    assert not remote, f"{page.name} loads from the network: {remote[:3]}"
+    assert not re.search(r"require(\.min)?\.js", text), f"{page.name} references require.js"
+    assert "widget-view+json" not in text, f"{page.name} keeps a widget view"
+    if "plotly-graph-div" in text:
+        assert text.count("plotly.js v") == 1, f"{page.name}: plotly.js not embedded exactly once"
+
+
+@pytest.mark.parametrize("nb", HANDOUT_NOTEBOOKS, ids=[p.stem for p in HANDOUT_NOTEBOOKS])
+def test_handout_opens_offline(nb: Path, tmp_path, browser):
+    """``zoo-lab run --smoke`` a notebook; its index and page load from file:// with no console
+    error, every figure drawn, and not one request leaving the machine."""
+    out = tmp_path / "handout"
     cmd = [sys.executable, "-m", "zoo_lab.cli", "run", "--smoke", "--out", str(out),
-           "--timeout", str(HANDOUT_TIMEOUT), *map(str, paths)]
+           "--timeout", str(HANDOUT_TIMEOUT), str(nb)]
     env = {k: v for k, v in os.environ.items() if k != "ZOO_LAB_MATHJAX_URL"}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=HANDOUT_TIMEOUT * max(1, len(paths)) + 60)
+                          timeout=HANDOUT_TIMEOUT + 120)
     assert proc.returncode == 0, f"zoo-lab run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
-    return out
+    page_file = out / nb.with_suffix(".html").name
+    for f in (out / "index.html", page_file):
+        _check_page_file(f)
+    if nb == NOTEBOOK:
+        assert "lhs, d = 2, n = 64" in page_file.read_text(encoding="utf-8"), (
+            "the sampling panel's static figure is missing from the hand-out")
 
-
-def test_handout_files_are_offline(handouts):
-    """Pages embed plotly.js once, reference no remote script/link, and keep no widget views."""
-    pages = sorted(handouts.glob("*.html"))
-    names = {p.name for p in pages}
-    assert "index.html" in names
-    for nb in _handout_notebooks():
-        assert nb.with_suffix(".html").name in names, f"no hand-out for {nb.name}"
-    for page in pages:
-        text = page.read_text(encoding="utf-8")
-        remote = REMOTE_URL_RE.findall(text)
-        assert not remote, f"{page.name} loads from the network: {remote[:3]}"
-        assert not re.search(r"require(\.min)?\.js", text), f"{page.name} references require.js"
-        assert "widget-view+json" not in text, f"{page.name} keeps a widget view"
-        if page.name != "index.html" and "plotly-graph-div" in text:
-            assert text.count("plotly.js v") == 1, f"{page.name}: plotly.js not embedded exactly once"
-    nb01 = (handouts / NOTEBOOK.with_suffix(".html").name).read_text(encoding="utf-8")
-    assert "lhs, d = 2, n = 64" in nb01, "the sampling panel's static figure is missing"
-
-
-def test_handouts_open_offline_in_chromium(handouts, browser):
-    """Index and every page load from file:// with no console error and no non-local request."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
     leaked: list[str] = []
@@ -247,19 +235,16 @@ def test_handouts_open_offline_in_chromium(handouts, browser):
         errors: list[str] = []
         page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        page.goto((handouts / "index.html").as_uri(), timeout=30_000, wait_until="load")
+        page.goto((out / "index.html").as_uri(), timeout=30_000, wait_until="load")
         links = page.eval_on_selector_all("a[href$='.html']", "els => els.map(e => e.href)")
-        expected = {nb.with_suffix(".html").name for nb in _handout_notebooks()}
-        assert {Path(u).name for u in links} == expected
-        for url in links:
-            errors.clear()
-            page.goto(url, timeout=60_000, wait_until="load")
-            n_div = page.locator(".plotly-graph-div").count()
-            if n_div:  # every figure div got drawn by the embedded plotly.js
-                wait_for(page, "(n) => document.querySelectorAll('.plotly-graph-div .main-svg').length"
-                               " >= n", 30, f"{Path(url).name}: figures to draw", arg=n_div)
-            assert not errors, f"{Path(url).name}: console errors {errors[:3]}"
-            print(f"hand-out {Path(url).name}: {n_div} figures drawn, no console error")
+        assert [Path(u).name for u in links] == [page_file.name]
+        page.goto(links[0], timeout=60_000, wait_until="load")
+        n_div = page.locator(".plotly-graph-div").count()
+        if n_div:  # every figure div got drawn by the embedded plotly.js
+            wait_for(page, "(n) => document.querySelectorAll('.plotly-graph-div .main-svg').length >= n",
+                     30, f"{page_file.name}: figures to draw", arg=n_div)
+        assert not errors, f"{page_file.name}: console errors {errors[:3]}"
+        print(f"hand-out {page_file.name}: {n_div} figures drawn, no console error")
     finally:
         context.close()
     outside = [u for u in requests if not is_local(u)]
