@@ -1,0 +1,73 @@
+"""Hand-out HTML without a browser: figures re-rendered offline, no CDN, plotly.js once, index."""
+
+from __future__ import annotations
+
+import nbformat
+import plotly.graph_objects as go
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from zoo_lab import cli
+
+
+def _executed_notebook(tmp_path):
+    """A fake executed notebook shaped like papermill's output with the notebook renderer."""
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
+    # plotly's notebook renderer injects plotly.js as an output of its own: a "loader"
+    loader_html = ("<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script><script>"
+                   + "/* plotly.js */" + " " * 200_000 + "</script>")
+    cdn_fig_html = ('<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5/'
+                    'tex-svg.min.js"></script><div class="plotly-graph-div"></div>')
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 99 · A test page\n\nSome math $x^2$."),
+        new_code_cell("fig.show()", outputs=[
+            new_output("display_data", data={"text/html": loader_html}),
+            new_output("display_data", data={cli.PLOTLY_MIME: fig.to_plotly_json(),
+                                             "text/html": cdn_fig_html}),
+        ]),
+        new_code_cell("panel", outputs=[new_output("execute_result", execution_count=2, data={
+            cli.WIDGET_MIME: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+            "text/plain": "Panel(...)",
+            cli.PLOTLY_MIME: fig.to_plotly_json()})]),
+        new_code_cell("only_widget", outputs=[new_output("display_data", data={
+            cli.WIDGET_MIME: {"model_id": "def", "version_major": 2, "version_minor": 0}})]),
+    ])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    path = tmp_path / "99_test_page.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_write_html_is_offline(tmp_path, monkeypatch):
+    monkeypatch.delenv(cli.MATHJAX_ENV, raising=False)
+    page = cli.write_html(_executed_notebook(tmp_path))
+    text = page.read_text(encoding="utf-8")
+    assert not cli.REMOTE_URL_RE.findall(text)
+    assert "require.js" not in text and "require.min.js" not in text
+    assert "widget-view+json" not in text and "/* plotly.js */" not in text
+    assert text.count("plotly.js v") == 1  # embedded once, in the head
+    assert text.index("plotly.js v") < text.index("</head>")
+    assert text.count('class="plotly-graph-div"') == 2  # the figure and the panel's static copy
+    assert "$x^2$" in text  # math stays as TeX source without a MathJax copy
+
+
+def test_mathjax_url_can_point_at_a_local_copy(tmp_path, monkeypatch):
+    monkeypatch.setenv(cli.MATHJAX_ENV, "mathjax/MathJax.js?config=TeX-AMS_CHTML")
+    text = cli.write_html(_executed_notebook(tmp_path)).read_text(encoding="utf-8")
+    assert 'src="mathjax/MathJax.js?config=TeX-AMS_CHTML"' in text
+    assert not cli.REMOTE_URL_RE.findall(text)
+
+
+def test_handout_notebook_drops_widgets_and_counts_figures(tmp_path):
+    nb = nbformat.read(_executed_notebook(tmp_path), as_version=4)
+    nb, n = cli.handout_notebook(nb)
+    assert n == 2
+    assert "widgets" not in nb.metadata
+    kinds = [[sorted(o.get("data", {})) for o in c.outputs] for c in nb.cells if c.cell_type == "code"]
+    assert kinds == [[["text/html"]], [["text/html", "text/plain"]], []]
+
+
+def test_index_links_pages_by_title(tmp_path):
+    page = cli.write_html(_executed_notebook(tmp_path))
+    index = cli.write_index(tmp_path, [page]).read_text(encoding="utf-8")
+    assert 'href="99_test_page.html"' in index and "99 · A test page" in index
+    assert "<script" not in index
