@@ -65,7 +65,9 @@ class HeatRod:
             if not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{arg}={value!r}: allowed is a positive integer")
         if self.n_cells < 2 * self.n_zones:
-            raise ValueError(f"n_cells={self.n_cells!r}: allowed is >= 2 * n_zones = {2 * self.n_zones}")
+            raise ValueError(
+                f"n_cells={self.n_cells!r}: allowed is >= 2 * n_zones = {2 * self.n_zones}"
+            )
         if self.n_steps % self.n_snapshots:
             raise ValueError(
                 f"n_snapshots={self.n_snapshots!r}: allowed is a divisor of n_steps={self.n_steps}"
@@ -78,7 +80,9 @@ class HeatRod:
             raise ValueError(f"t_final={self.t_final!r}: allowed is a positive float")
         s = tuple(float(v) for v in self.sensors)
         if not s or not all(0.0 <= v <= 1.0 for v in s):
-            raise ValueError(f"sensors={self.sensors!r}: allowed is a non-empty tuple of x in [0, 1]")
+            raise ValueError(
+                f"sensors={self.sensors!r}: allowed is a non-empty tuple of x in [0, 1]"
+            )
         lo, hi = (float(v) for v in self.k_bounds)
         if not 0 < lo < hi:
             raise ValueError(f"k_bounds={self.k_bounds!r}: allowed is 0 < low < high")
@@ -207,7 +211,11 @@ def torch_twin(K, rod: HeatRod | None = None):
     for theta in {th for th, _ in rod.step_plan()}:
         c = theta * dt / h**2
         M = torch.diag_embed(1.0 + c * (kf[:, :-1] + kf[:, 1:]))
-        M = M + torch.diag_embed(-c * kf[:, 1:-1], offset=1) + torch.diag_embed(-c * kf[:, 1:-1], offset=-1)
+        M = (
+            M
+            + torch.diag_embed(-c * kf[:, 1:-1], offset=1)
+            + torch.diag_embed(-c * kf[:, 1:-1], offset=-1)
+        )
         lus[theta] = torch.linalg.lu_factor(M)
     U = torch.zeros(m, n + 1, **kw)
     U[:, 0] = 1.0

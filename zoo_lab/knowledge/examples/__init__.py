@@ -1,0 +1,1 @@
+"""Standalone example programs for zoo_lab.knowledge.command (run as scripts)."""
