@@ -146,3 +146,24 @@ def test_variance_measurement_right_and_wrong():
     assert "square" in r.hint
     _failed_with_hint(T.check_variance_measurement(measured / d, d, q, "gaussian", n_trials=n))
     _failed_with_hint(T.check_variance_measurement("x", d, q, "gaussian", n_trials=n))
+
+
+# ----------------------------------------------------------------------------- generic
+
+
+def test_check_value_right_and_wrong():
+    _passed(T.check_value(10.1, 51 / 5, name="variance", rtol=0.02))
+    _passed(T.check_value([1.0, 2.0], np.array([1.0, 2.0]), name="vector"))
+    _failed_with_hint(T.check_value(5.0, 51 / 5, name="variance"))
+    _failed_with_hint(T.check_value([1.0], np.array([1.0, 2.0]), name="vector"))
+    _failed_with_hint(T.check_value("ten", 10.0, name="variance"))
+
+
+def test_check_choice_right_and_wrong():
+    opts = ("pso", "ga")
+    _passed(T.check_choice("ga", "ga", name="which spreads more", options=opts))
+    r = T.check_choice("pso", "ga", name="which spreads more", options=opts,
+                       hints={"pso": "look at the box plot of the final values"})
+    _failed_with_hint(r)
+    assert "box plot" in r.hint
+    _failed_with_hint(T.check_choice("cma", "ga", name="which spreads more", options=opts))

@@ -22,6 +22,8 @@ from zoo_lab import estimators, sampling
 
 __all__ = [
     "Result",
+    "check_value",
+    "check_choice",
     "check_lhs_strata",
     "check_lhs_sampler",
     "check_discrepancy_ordering",
@@ -88,6 +90,33 @@ def _fmt(a: Any) -> str:
     """Short printable form of a number or array."""
     return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=8) \
         if np.ndim(a) else f"{float(a):.4g}"
+
+
+# ----------------------------------------------------------------------------- generic
+
+
+def check_value(got, expected: float, *, name: str, rtol: float = 0.05, atol: float = 0.0,
+                hint: str = "") -> Result:
+    """Check a number (or array) against ``expected`` within ``rtol``/``atol``: for quick exercises."""
+    want = f"{_fmt(expected)} (relative tolerance {rtol:g})"
+    try:
+        g = np.asarray(got, dtype=float)
+        ok = g.shape == np.shape(expected) and bool(np.allclose(g, expected, rtol=rtol, atol=atol))
+    except (TypeError, ValueError):
+        return Result(name, False, want, repr(got), hint or "give a number")
+    return Result(name, ok, want, _fmt(g) if g.ndim else f"{float(g):.4g}",
+                  hint or "compare your number with the formula in the text above")
+
+
+def check_choice(got, expected, *, name: str, options=None, hints: dict | None = None) -> Result:
+    """Check a multiple-choice answer; ``hints`` maps each wrong option to its own hint."""
+    want = f"{expected!r}" + (f" (one of {list(options)!r})" if options is not None else "")
+    if options is not None and got not in list(options):
+        return Result(name, False, want, repr(got), f"pick one of {list(options)!r}")
+    if got == expected:
+        return Result(name, True, want, repr(got))
+    return Result(name, False, want, repr(got),
+                  (hints or {}).get(got, "re-read the section above and try another option"))
 
 
 # ----------------------------------------------------------------------------- sampling (01)
