@@ -1,0 +1,175 @@
+"""Figures for NN proxies: landscapes (true / proxy / error), error vs n, discrepancy vs error, optimizer curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from scipy import stats
+
+from zoo_lab.plots._style import base_layout, color_for
+
+__all__ = ["landscape_grid", "landscape_figure", "error_vs_n_figure", "discrepancy_error_figure",
+           "optimizer_curves_figure", "argmin_figure"]
+
+
+def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"df: missing columns {missing}; has {list(df.columns)}")
+
+
+def landscape_grid(f, proxy, resolution: int = 80, axes=(0, 1), center=None):
+    """True values, proxy values and the grid on a 2-D slice of ``f``'s box: (x, y, Z_true, Z_proxy).
+
+    The slice spans ``axes`` and fixes every other coordinate at ``center``
+    (default ``f.x_opt``, else the box centre); in 2-D it is the whole landscape.
+    """
+    i, j = axes
+    b = f.bounds
+    if not (0 <= i < f.dim and 0 <= j < f.dim and i != j):
+        raise ValueError(f"axes: need two distinct indices in [0, {f.dim}), got {axes}")
+    if center is None:
+        center = f.x_opt if f.x_opt is not None else b.mean(axis=1)
+    x = np.linspace(b[i, 0], b[i, 1], resolution)
+    y = np.linspace(b[j, 0], b[j, 1], resolution)
+    XX, YY = np.meshgrid(x, y)
+    P = np.tile(np.asarray(center, dtype=float), (XX.size, 1))
+    P[:, i], P[:, j] = XX.ravel(), YY.ravel()
+    return x, y, f(P).reshape(XX.shape), np.asarray(proxy(P), dtype=float).reshape(XX.shape)
+
+
+def landscape_figure(f, proxy, X=None, resolution: int = 80, axes=(0, 1),
+                     title: str | None = None) -> go.Figure:
+    """Three heatmaps side by side: the true function, the proxy and |proxy - true|, training points on top."""
+    x, y, Zt, Zp = landscape_grid(f, proxy, resolution, axes)
+    lo, hi = float(min(Zt.min(), Zp.min())), float(max(Zt.max(), Zp.max()))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("true f", "proxy", "|proxy - f|"),
+                        horizontal_spacing=0.08)
+    fig.add_trace(go.Heatmap(x=x, y=y, z=Zt, zmin=lo, zmax=hi, colorscale="Viridis",
+                             colorbar=dict(x=0.26, len=0.9), name="true"), row=1, col=1)
+    fig.add_trace(go.Heatmap(x=x, y=y, z=Zp, zmin=lo, zmax=hi, colorscale="Viridis",
+                             showscale=False, name="proxy"), row=1, col=2)
+    fig.add_trace(go.Heatmap(x=x, y=y, z=np.abs(Zp - Zt), colorscale="Reds",
+                             colorbar=dict(x=1.0, len=0.9), name="error"), row=1, col=3)
+    i, j = axes
+    pts = np.empty((0, 2)) if X is None else np.asarray(X, dtype=float)[:, [i, j]]
+    fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="training points",
+                             marker=dict(size=4, color="white", line=dict(width=0.5, color="black"))),
+                  row=1, col=2)
+    for c in (1, 2, 3):
+        fig.update_xaxes(title_text=f"x{i + 1}", row=1, col=c)
+        fig.update_yaxes(title_text=f"x{j + 1}" if c == 1 else None, row=1, col=c)
+    return base_layout(fig, title, height=380, width=1100, showlegend=False)
+
+
+def _band(fig, s: pd.DataFrame, x: str, color: str, name: str, row: int, col: int, show: bool) -> None:
+    """Median line with a min-max band over seeds."""
+    fill = _alpha(color)
+    fig.add_trace(go.Scatter(x=s[x], y=s["max"], mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip", legendgroup=name), row=row, col=col)
+    fig.add_trace(go.Scatter(x=s[x], y=s["min"], mode="lines", line=dict(width=0), fill="tonexty",
+                             fillcolor=fill, showlegend=False, hoverinfo="skip", legendgroup=name),
+                  row=row, col=col)
+    fig.add_trace(go.Scatter(x=s[x], y=s["median"], mode="lines+markers", name=name,
+                             line=dict(color=color), legendgroup=name, showlegend=show),
+                  row=row, col=col)
+
+
+def _alpha(hex_color: str, a: float = 0.2) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[k:k + 2], 16) for k in (0, 2, 4))
+    return f"rgba({r},{g},{b},{a})"
+
+
+def error_vs_n_figure(df: pd.DataFrame, value: str = "rmse", row: str = "function", col: str = "dim",
+                      color: str = "scheme", title: str | None = None) -> go.Figure:
+    """``value`` against n on log-log axes: median and min-max band over seeds, one line per ``color``."""
+    _check_columns(df, ["n", value, row, col, color])
+    rows, cols = sorted(df[row].unique()), sorted(df[col].unique())
+    fig = make_subplots(rows=len(rows), cols=len(cols), shared_xaxes=True,
+                        subplot_titles=[f"{r}, {col} = {c}" for r in rows for c in cols],
+                        vertical_spacing=0.25 / max(len(rows), 1), horizontal_spacing=0.06)
+    for a, rv in enumerate(rows, start=1):
+        for b, cv in enumerate(cols, start=1):
+            sub = df[(df[row] == rv) & (df[col] == cv)]
+            for k, (key, g) in enumerate(sub.groupby(color, sort=False)):
+                s = g.groupby("n")[value].agg(["median", "min", "max"]).reset_index()
+                _band(fig, s, "n", color_for(str(key), k), str(key), a, b, a == 1 and b == 1)
+            fig.update_xaxes(type="log", row=a, col=b, title_text="n" if a == len(rows) else None)
+            fig.update_yaxes(type="log", row=a, col=b, title_text=value if b == 1 else None)
+    return base_layout(fig, title, height=260 * len(rows) + 80, width=max(520, 330 * len(cols)))
+
+
+def discrepancy_error_figure(df: pd.DataFrame, x: str = "discrepancy", y: str = "rmse",
+                             by=("function", "dim", "n"), title: str | None = None) -> go.Figure:
+    """Scatter of ``x`` against ``y``, each divided by its group median, coloured by scheme, with pooled Spearman rho.
+
+    Normalising within (function, dim, n) removes the trivial "more points,
+    both smaller" trend, so what is left is the effect of the design itself.
+    """
+    _check_columns(df, [x, y, "scheme", *by])
+    rel = df.copy()
+    med = rel.groupby(list(by))[[x, y]].transform("median")
+    rel["x_rel"], rel["y_rel"] = rel[x] / med[x], rel[y] / med[y]
+    fig = go.Figure()
+    for k, (scheme, g) in enumerate(rel.groupby("scheme", sort=False)):
+        text = [f"{r.function} d={r.dim} n={r.n} seed={r.seed}" if {"function", "seed"} <= set(g)
+                else "" for r in g.itertuples()]
+        fig.add_trace(go.Scatter(x=g["x_rel"], y=g["y_rel"], mode="markers", name=str(scheme),
+                                 text=text, marker=dict(color=color_for(str(scheme), k), size=6,
+                                                        opacity=0.7)))
+    rho, p = stats.spearmanr(rel["x_rel"], rel["y_rel"], nan_policy="omit")
+    head = f"Spearman rho = {rho:.2f} (p = {p:.2g}, {len(rel)} fits)"
+    fig.update_xaxes(type="log", title_text=f"{x} / group median")
+    fig.update_yaxes(type="log", title_text=f"{y} / group median")
+    return base_layout(fig, f"{title} — {head}" if title else head, height=460, width=640)
+
+
+def optimizer_curves_figure(histories: dict, y: str = "monitor_rmse", title: str | None = None,
+                            log_x: bool = True) -> go.Figure:
+    """Two panels: ``y`` against wall time and against passes over the data, one line per named history.
+
+    ``histories`` maps a label to a ``FitHistory`` or its DataFrame (``to_frame()``);
+    several histories with the same label prefix "name/seed" share a colour.
+    """
+    if not histories:
+        raise ValueError("histories: need at least one named history")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("vs wall time", "vs passes over the data"))
+    colors: dict[str, str] = {}
+    for label, h in histories.items():
+        h = h if isinstance(h, pd.DataFrame) else h.to_frame()
+        _check_columns(h, ["time", "passes", y])
+        group = str(label).split("/")[0]
+        first = group not in colors
+        colors.setdefault(group, color_for(group, len(colors)))
+        for c, x in ((1, "time"), (2, "passes")):
+            fig.add_trace(go.Scatter(x=h[x], y=h[y], mode="lines", name=group, legendgroup=group,
+                                     line=dict(color=colors[group], width=1.5),
+                                     showlegend=first and c == 1, hovertext=str(label)),
+                          row=1, col=c)
+    for c, label in ((1, "wall time (s)"), (2, "passes (gradient evaluations of the full set)")):
+        fig.update_xaxes(type="log" if log_x else "linear", title_text=label, row=1, col=c)
+        fig.update_yaxes(type="log", title_text=y if c == 1 else None, row=1, col=c)
+    return base_layout(fig, title, height=420, width=1000)
+
+
+def argmin_figure(df: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Where the proxy's minimiser lands as d grows: relative distance to x* and true regret, boxes per dim."""
+    _check_columns(df, ["dim", "argmin_dist_rel", "regret", "function"])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("||x_hat - x*|| / box diagonal",
+                                                        "regret f(x_hat) - f*"))
+    for k, (name, g) in enumerate(df.groupby("function", sort=True)):
+        for c, v in ((1, "argmin_dist_rel"), (2, "regret")):
+            fig.add_trace(go.Box(x=g["dim"].astype(str), y=g[v].clip(lower=1e-12), name=str(name),
+                                 legendgroup=str(name), marker_color=color_for(str(name), k + 4),
+                                 showlegend=c == 1, boxpoints="all", jitter=0.4), row=1, col=c)
+        fig.update_yaxes(type="log")
+    fig.update_layout(boxmode="group")
+    fig.update_xaxes(title_text="dimension d")
+    return base_layout(fig, title, height=420, width=1000)
