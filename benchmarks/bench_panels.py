@@ -107,6 +107,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     names = args.only or explorers()
     rows = []
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
@@ -114,7 +115,10 @@ def main(argv=None) -> int:
             rows.append(measure(name, args.n, args.budget_s))
     env = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
            f"torch {torch.__version__} with {torch.get_num_threads()} threads, "
-           f"CUDA {'yes' if torch.cuda.is_available() else 'no'}; {time.strftime('%Y-%m-%d')}")
+           f"CUDA {'yes' if torch.cuda.is_available() else 'no'}; {time.strftime('%Y-%m-%d %H:%M')}; "
+           f"1-min load average {load_before:.1f} before, "
+           f"{os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan'):.1f} after "
+           "(a load above the core count means other work shared the CPU)")
     text = (f"# Panel update latency (default sizes)\n\n{env}\n\n{table(rows)}\n\n"
             f"Targets: p95 < {CHEAP_P95_MS:.0f} ms for a cheap panel; above {SLOW_MS:.0f} ms the "
             "status line shows \"computing…\" before the work and rapid changes are coalesced "
