@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 from zoo_lab.plots._style import base_layout, color_for, init_notebook
 from zoo_lab.sampling import check_bounds
 
-__all__ = ["design_figure", "designs_grid", "design_matrix", "discrepancy_figure", "init_notebook"]
+__all__ = ["design_figure", "designs_grid", "design_matrix", "discrepancy_figure", "median_band_figure",
+           "init_notebook"]
 
 
 def _check_axes(axes, d: int) -> tuple[int, int]:
@@ -87,29 +88,38 @@ def discrepancy_figure(df: pd.DataFrame, title: str | None = None, value: str = 
     ``df`` needs columns ``scheme``, ``n``, ``facet`` and ``value`` (as made by
     :func:`zoo_lab.studies.discrepancy_vs_n`).
     """
-    missing = {"scheme", "n", facet, value} - set(df.columns)
+    return median_band_figure(df, x="n", y=value, group="scheme", facet=facet, title=title)
+
+
+def median_band_figure(df: pd.DataFrame, x: str, y: str, group: str, facet: str | None = None,
+                       title: str | None = None, log_x: bool = True, log_y: bool = True) -> go.Figure:
+    """Median of ``y`` against ``x`` per ``group`` with a min-max band over the other rows (seeds).
+
+    One panel per value of ``facet`` (if given); log axes by default.
+    """
+    missing = {x, y, group} - set(df.columns) | ({facet} - set(df.columns) if facet else set())
     if missing:
         raise ValueError(f"df: missing columns {sorted(missing)}")
-    facets = sorted(df[facet].unique())
-    fig = make_subplots(rows=1, cols=len(facets), subplot_titles=[f"{facet} = {v}" for v in facets])
+    facets = sorted(df[facet].unique()) if facet else [None]
+    fig = make_subplots(rows=1, cols=len(facets),
+                        subplot_titles=[f"{facet} = {v}" for v in facets] if facet else None)
     for c, fv in enumerate(facets, start=1):
-        sub = df[df[facet] == fv]
-        for k, (scheme, g) in enumerate(sub.groupby("scheme", sort=False)):
-            s = g.groupby("n")[value].agg(["median", "min", "max"]).reset_index()
-            color = color_for(scheme, k)
-            fig.add_trace(go.Scatter(x=s["n"], y=s["max"], mode="lines", line=dict(width=0),
-                                     showlegend=False, hoverinfo="skip", legendgroup=scheme),
+        sub = df if facet is None else df[df[facet] == fv]
+        for k, (name, g) in enumerate(sub.groupby(group, sort=False)):
+            s = g.groupby(x)[y].agg(["median", "min", "max"]).reset_index()
+            color = color_for(str(name), k)
+            common = dict(legendgroup=str(name), hoverinfo="skip", showlegend=False)
+            fig.add_trace(go.Scatter(x=s[x], y=s["max"], mode="lines", line=dict(width=0), **common),
                           row=1, col=c)
-            fig.add_trace(go.Scatter(x=s["n"], y=s["min"], mode="lines", line=dict(width=0),
-                                     fill="tonexty", fillcolor=_alpha(color), showlegend=False,
-                                     hoverinfo="skip", legendgroup=scheme), row=1, col=c)
-            fig.add_trace(go.Scatter(x=s["n"], y=s["median"], mode="lines+markers", name=scheme,
-                                     line=dict(color=color), legendgroup=scheme,
+            fig.add_trace(go.Scatter(x=s[x], y=s["min"], mode="lines", line=dict(width=0),
+                                     fill="tonexty", fillcolor=_alpha(color), **common), row=1, col=c)
+            fig.add_trace(go.Scatter(x=s[x], y=s["median"], mode="lines+markers", name=str(name),
+                                     line=dict(color=color), legendgroup=str(name),
                                      showlegend=c == 1), row=1, col=c)
-        fig.update_xaxes(type="log", title_text="n", row=1, col=c)
-        fig.update_yaxes(type="log", row=1, col=c)
-    fig.update_yaxes(title_text=value, row=1, col=1)
-    return base_layout(fig, title, height=400, width=max(500, 380 * len(facets)))
+        fig.update_xaxes(type="log" if log_x else "linear", title_text=x, row=1, col=c)
+        fig.update_yaxes(type="log" if log_y else "linear", row=1, col=c)
+    fig.update_yaxes(title_text=y, row=1, col=1)
+    return base_layout(fig, title, height=400, width=max(520, 380 * len(facets)))
 
 
 def _alpha(hex_color: str, a: float = 0.2) -> str:
