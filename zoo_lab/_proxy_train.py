@@ -219,12 +219,12 @@ def _record_iterations(evals, history: FitHistory, phase: str, lr: float) -> Non
 
 def make_net(dim: int, hidden: tuple[int, ...], activation: Callable[[], torch.nn.Module],
              generator: torch.Generator, dtype: torch.dtype, gain: float) -> torch.nn.Sequential:
-    """An MLP with Glorot-uniform weights (scaled by ``gain``) and zero biases, drawn from ``generator``."""
+    """An MLP with Glorot-uniform weights (scaled by ``gain``) and zero biases, drawn from ``generator`` only."""
     layers: list[torch.nn.Module] = []
     widths = (dim, *hidden)
     for a, b in zip(widths[:-1], widths[1:], strict=True):
-        layers += [torch.nn.Linear(a, b, dtype=dtype), activation()]
-    layers.append(torch.nn.Linear(widths[-1], 1, dtype=dtype))
+        layers += [torch.nn.utils.skip_init(torch.nn.Linear, a, b, dtype=dtype), activation()]
+    layers.append(torch.nn.utils.skip_init(torch.nn.Linear, widths[-1], 1, dtype=dtype))
     with torch.no_grad():
         for m in layers:
             if isinstance(m, torch.nn.Linear):
