@@ -46,8 +46,8 @@ def test_without_event_loop_every_change_updates_at_once():
 def test_in_a_running_loop_slow_changes_coalesce_to_the_latest():
     async def scenario() -> tuple[list[int], str, str]:
         slider, status, calls, refresh = _slow_wiring()
-        for v in (1, 2, 3):  # three rapid moves while "busy"
-            slider.value = v
+        for v in (1, 2, 3):  # three rapid moves from the browser while "busy"
+            slider.set_state({"value": v})
         shown = status.value
         await asyncio.sleep(0.2)
         refresh()  # the plain refresh path stays synchronous
@@ -59,13 +59,16 @@ def test_in_a_running_loop_slow_changes_coalesce_to_the_latest():
     assert final.startswith("v = 3")
 
 
-def test_fast_updates_stay_synchronous_in_a_loop():
-    async def scenario() -> list[int]:
-        slider, _status, calls, _ = _slow_wiring(slow_ms=1e6)
-        slider.value = 5
-        return calls
+def test_fast_updates_and_code_changes_stay_synchronous_in_a_loop():
+    async def scenario() -> tuple[list[int], list[int]]:
+        slider, _status, fast_calls, _ = _slow_wiring(slow_ms=1e6)
+        slider.set_state({"value": 5})
+        slider, status, slow_calls, _ = _slow_wiring()
+        slider.value = 7  # a cell setting a control: the next line must see the result
+        assert status.value.startswith("v = 7")
+        return fast_calls, slow_calls
 
-    assert asyncio.run(scenario()) == [0, 5]
+    assert asyncio.run(scenario()) == ([0, 5], [0, 7])
 
 
 def test_handout_mode_adds_a_static_figure(monkeypatch):

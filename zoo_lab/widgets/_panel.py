@@ -62,9 +62,10 @@ def wire(controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
     bound; it returns a short HTML summary. Errors are shown to the learner
     in the status line instead of disappearing into the kernel log.
     Once an update has taken more than ``slow_ms``, later changes first show
-    "computing…" and, inside a running kernel, are coalesced over ``debounce_s``
-    so that only the latest values are computed. Without a running event loop
-    (tests, scripts) every change updates synchronously.
+    "computing…" and, when they come from the browser inside a running kernel, are
+    coalesced over ``debounce_s`` so that only the latest values are computed.
+    Changes made by code (``control.value = v`` in a cell, tests, scripts) always
+    update synchronously, so the next line sees the new figure.
     Returns the refresh function (tests call it directly; it always runs now).
     """
     state = {"last_ms": 0.0, "pending": None}
@@ -85,6 +86,9 @@ def wire(controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
         state["pending"] = None
         refresh()
 
+    def from_frontend() -> bool:  # ipywidgets locks a property while applying a browser update
+        return any(getattr(c, "_property_lock", None) for c in controls.values())
+
     def on_change(_change=None) -> None:
         if state["last_ms"] <= slow_ms:
             refresh()
@@ -92,7 +96,7 @@ def wire(controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
         status.value = ("<span style='color:#b60'>computing… (last update took "
                         f"{state['last_ms']:.0f} ms)</span>")
         loop = _running_loop()
-        if loop is None:
+        if loop is None or not from_frontend():  # code setting .value sees the result at once
             refresh()
         elif state["pending"] is None:  # coalesce: one scheduled run reads the latest values
             state["pending"] = loop.call_later(debounce_s, run_pending)
