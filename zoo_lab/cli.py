@@ -14,8 +14,9 @@ plotly.js embedded once per page; widget views are dropped (they need a widget
 manager from a CDN) and panels show a static copy of their figure instead
 (the kernel runs with ``ZOO_LAB_HANDOUT=1``, see ``zoo_lab.widgets._panel``);
 remote ``<script src>`` tags (require.js, MathJax) are removed. Markdown math
-stays as TeX source unless ``ZOO_LAB_MATHJAX_URL`` points at a MathJax copy the
-reader can load (for example a relative path shipped next to the pages).
+stays as readable TeX source unless ``ZOO_LAB_MATHJAX_URL`` points at a MathJax the
+reader can load (a relative path shipped next to the pages, or a local server):
+no offline MathJax is a dependency of zoo_lab.
 """
 
 from __future__ import annotations
@@ -159,9 +160,8 @@ def handout_notebook(nb) -> tuple[object, int]:
     return nb, n_figures
 
 
-def _offline_page(body: str, with_plotly: bool) -> str:
-    """Strip remote script tags; embed plotly.js once in the head when the page has figures."""
-    mathjax = os.environ.get(MATHJAX_ENV, "").strip()
+def _offline_page(body: str, with_plotly: bool, mathjax: str = "") -> str:
+    """Strip remote script tags; add MathJax (if any) and plotly.js (once) to the head."""
     body = _EMPTY_SCRIPT_RE.sub("", _REMOTE_SCRIPT_RE.sub("", body))
     if "class=\"jp-Mermaid" not in body:
         body = _MERMAID_RE.sub("", body)
@@ -188,10 +188,11 @@ def write_html(executed) -> Path:
     nb = nbformat.read(executed, as_version=4)
     nb, n_figures = handout_notebook(nb)
     exporter = HTMLExporter(template_name="lab")
-    exporter.mathjax_url = os.environ.get(MATHJAX_ENV, "").strip() or ""
+    exporter.mathjax_url = ""  # nbconvert's script tag is removed; ours goes in the head
     body, _ = exporter.from_notebook_node(nb)
+    mathjax = os.environ.get(MATHJAX_ENV, "").strip()
     target = executed.with_suffix(".html")
-    target.write_text(_offline_page(body, with_plotly=n_figures > 0), encoding="utf-8")
+    target.write_text(_offline_page(body, n_figures > 0, mathjax), encoding="utf-8")
     return target
 
 
