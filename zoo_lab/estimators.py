@@ -373,7 +373,8 @@ class Coordinate(_AtMostD):
         x = as_point(x, self.dtype)
         d = x.shape[0]
         k = self._check_k(self.n_directions(d), d)
-        axes = np.arange(d) if k == d else sample_axes(k, d, rng_from(seed))
+        rng = rng_from(seed) if (k < d or seed is not None) else None  # all axes: no draw
+        axes = np.arange(d) if k == d else sample_axes(k, d, rng)
         mu = self.mu
         if self.central:
             P = x.repeat(2 * k, 1) if is_torch(x) else np.tile(x, (2 * k, 1))
