@@ -312,7 +312,7 @@ def zo_iterations_vs_d(dims=(8, 16, 32, 64, 128), tol: float = 1e-3, kappa: floa
     return pd.DataFrame(rows)
 
 
-def budget_tradeoff(qs=(1, 2, 4, 8, 16, 32), d: int = 32, budget: int = 4000,
+def budget_tradeoff(qs=(1, 2, 4, 8, 16, 32), d: int = 32, budget: int = 800,
                     kappa: float = 4.0, seeds=range(5), mu: float = 1e-6) -> pd.DataFrame:
     """Final f/f₀ at a fixed query budget for ZO-SGD with q directions per step (forward).
 
