@@ -56,9 +56,13 @@ from zoo_lab.blackbox import BlackBox
 from zoo_lab.estimators import Estimator, Query, register
 
 __all__ = ["GUIDED", "GuidedEstimator", "GuidedQuery", "ControlVariate", "GuidedES",
-           "PriorGuided", "GuidedBlackBox", "prgf_lambda", "guided_es_theory_relative_mse"]
+           "PriorGuided", "ProxyOnly", "GuidedBlackBox", "prgf_lambda", "guided_es_theory_relative_mse"]
 
 GUIDED: tuple[str, ...] = ("control_variate", "guided_es", "prior_guided")
+# estimators.NAMES lists the estimators that ``make(name, q, mu)`` builds without extra
+# arguments (tests and panels iterate over it); guided ones need ``proxy=``, so registering
+# them must not add them there. They are in ``estimators.names()`` and ``make`` knows them.
+_PLAIN_NAMES = estimators.NAMES
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,7 +100,14 @@ class _ScalarProxy:
     def __call__(self, P):
         dtype, device = _module_dtype_device(self.proxy)
         Pin = self._embed(P).to(dtype=dtype or P.dtype, device=device or P.device)
-        out = self.proxy(Pin)
+        try:
+            out = self.proxy(Pin)
+        except RuntimeError as exc:
+            if "numpy" not in str(exc):
+                raise
+            raise TypeError("proxy: it converts its torch input to numpy, so autograd cannot "
+                            "differentiate it; guided estimators need a torch-differentiable "
+                            "callable (e.g. a zoo_lab.proxy.Proxy or a torch.nn.Module)") from exc
         if not is_torch(out):
             raise TypeError(f"proxy: returned {type(out).__module__}.{type(out).__name__}; expected a "
                             "torch tensor computed with torch operations (a torch-differentiable "
@@ -177,6 +188,8 @@ class GuidedEstimator(Estimator):
 
     def reset(self) -> None:
         """Forget any state kept between estimates (guided_es keeps recent proxy gradients)."""
+
+    requires_proxy: bool = True
 
     @staticmethod
     def _check_scalar(values, query):
@@ -359,6 +372,28 @@ class PriorGuided(GuidedEstimator):
         bstar = m1 / den if den > 0 else 0.0
         out = bstar * ghat
         return torch.as_tensor(out).to(query.x) if is_torch(query.x) else out.astype(query.x.dtype)
+
+
+estimators.NAMES = _PLAIN_NAMES  # see the note at GUIDED
+
+
+class ProxyOnly(GuidedEstimator):
+    """Proxy-only first order: ĝ = ∇p(x); one real row, f(x), only to watch progress (not registered)."""
+
+    name = "proxy_only"
+
+    def n_directions(self, d: int) -> int:
+        return 0
+
+    def _guided_query(self, x, rng, sp):
+        g, _ = sp.value_grad(_torch64(x))
+        empty = x[:0][None, :].reshape(0, x.shape[0])
+        return GuidedQuery(x, x[None, :], empty, None, self.mu, 1.0, False, proxy_grad=g,
+                           n_proxy_evals=1)
+
+    def combine(self, values, query):
+        self._check_scalar(values, query)
+        return _back(query.proxy_grad, query.x)
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
