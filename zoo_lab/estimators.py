@@ -193,10 +193,14 @@ class Estimator:
 
     def combine(self, values, query: Query):
         """Estimate from the values at ``query.points``: (m,) → (d,), or (m, *out) → (*out, d)."""
-        fx = _as_values(values, query, scalar=False)
+        return self._combine(_as_values(values, query, scalar=False), query)
+
+    def _combine(self, fx, query: Query):
         k = query.k
-        diff = (fx[:k] - fx[k:]) / (2 * query.mu) if query.central else (fx[1:] - fx[0]) / query.mu
-        diff = diff * query.scale
+        if query.central:
+            diff = (fx[:k] - fx[k:]) * (query.scale / (2 * query.mu))
+        else:
+            diff = (fx[1:] - fx[0]) * (query.scale / query.mu)
         if query.axes is not None:
             d = query.x.shape[0]
             if is_torch(diff):
@@ -206,6 +210,8 @@ class Estimator:
                 g = np.zeros((*diff.shape[1:], d), dtype=diff.dtype)
                 g[..., query.axes] = np.moveaxis(diff, 0, -1)
             return g
+        if diff.ndim == 1:
+            return diff @ query.directions
         if is_torch(diff):
             return torch.movedim(diff, 0, -1) @ query.directions
         return np.moveaxis(diff, 0, -1) @ query.directions
@@ -214,8 +220,8 @@ class Estimator:
     def estimate(self, fun, x, seed=None) -> tuple[Any, int, float | None]:
         """Like :meth:`gradient` but also returns f(x) when it was evaluated (forward), else None."""
         query = self.query(x, seed)
-        values = evaluate_batch(fun, query.points)
-        g = self.combine(values, query)
+        values = evaluate_batch(fun, query.points)  # checked once: shape (m,), finite
+        g = self._combine(values, query)
         fx = None if query.central else float(values[0])
         return g, query.n_evals, fx
 
