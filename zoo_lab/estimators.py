@@ -246,16 +246,26 @@ class Estimator:
 
     def _build(self, x, U, axes, k: int, d: int) -> Query:
         mu = self.mu
+        # fill one preallocated (m, d) block in place: no temporaries, no concatenation
+        torch_ = is_torch(x)
+        m = 2 * k if self.central else k + 1
+        P = torch.empty((m, d), dtype=x.dtype, device=x.device) if torch_ else np.empty((m, d), x.dtype)
         if self.central:
-            step = U * mu
-            points = _cat([x + step, x - step])
+            _mul(U, mu, P[:k])
+            _mul(U, -mu, P[k:])
+            P += x
         else:
-            points = _cat([x[None, :], x + U * mu])
-        return Query(x, points, U, axes, mu, self._scale(k, d) / k, self.central)
+            P[0] = x
+            _mul(U, mu, P[1:])
+            P[1:] += x
+        return Query(x, P, U, axes, mu, self._scale(k, d) / k, self.central)
 
 
-def _cat(parts):
-    return torch.cat(parts) if is_torch(parts[0]) else np.concatenate(parts)
+def _mul(U, c: float, out) -> None:
+    if is_torch(U):
+        torch.mul(U, c, out=out)
+    else:
+        np.multiply(U, c, out=out)
 
 
 def register(cls: type[Estimator]) -> type[Estimator]:
