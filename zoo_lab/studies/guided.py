@@ -1,0 +1,227 @@
+"""Queries to a target: plain ZO vs proxy-only first order vs proxy-guided ZO (notebook 07).
+
+Every method runs ZO-Adam (the same rule and learning rate for all, so only the gradient
+estimate differs; Adam's per-coordinate normalisation also removes the estimators'
+different scales) from the same start, and we count **real-function rows** until
+f(x) − f* ≤ ``target`` · (f(x₀) − f*). Proxies are torch-differentiable:
+
+* ``"exact"``: the function itself (an upper bound on what guidance can give);
+* ``"shifted"``: p(x) = f(x − δ), a deliberately biased proxy whose minimiser is off by
+  δ (``shift`` × box width, random signs): right shape, wrong place;
+* ``"nn"``: an MLP fitted with :func:`zoo_lab.proxy.fit` on ``n_train`` Sobol points.
+
+The heat problem (``problem="heat"``) recovers zone conductivities from sensor readings
+(:mod:`zoo_lab.knowledge.heat`); its proxy is the torch twin on a **coarser grid**, a
+physically biased low-fidelity model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from zoo_lab import estimators, functions, optimize, sampling
+from zoo_lab import guided as _guided
+from zoo_lab.knowledge import heat
+
+__all__ = ["GUIDED_METHODS", "GUIDED_PROXIES", "GuidedProblem", "guided_problem",
+           "guided_proxy", "guided_run", "guided_queries_to_target", "guided_gradient_error",
+           "guided_summary"]
+
+GUIDED_METHODS: tuple[str, ...] = ("gaussian", "coordinate", "proxy_only", "control_variate",
+                                   "guided_es", "prior_guided")
+GUIDED_PROXIES: tuple[str, ...] = ("exact", "shifted", "nn")
+
+
+@dataclass
+class GuidedProblem:
+    """An objective (m, d) -> (m,) with its box, f* and a torch version for 'exact' proxies."""
+
+    name: str
+    fun: object
+    bounds: np.ndarray
+    f_opt: float
+    dim: int
+    low_fidelity: object = None  # a built-in biased proxy (heat: coarse twin)
+
+
+def guided_problem(problem: str, dim: int = 10) -> GuidedProblem:
+    """A benchmark function by name (any dim), or ``"heat"`` (dim = number of zones)."""
+    if problem == "heat":
+        rod = heat.HeatRod(n_zones=dim, n_cells=max(32, 4 * dim), n_steps=30, t_final=0.3,
+                           n_snapshots=3)
+        inv = heat.inverse_problem(rod, seed=0)
+        coarse = heat.HeatRod(n_zones=dim, n_cells=2 * dim if dim >= 8 else 16, n_steps=6,
+                              t_final=0.3, n_snapshots=3)
+        readings = torch.as_tensor(inv.readings)
+
+        def low(K):
+            return ((heat.torch_twin(K, coarse) - readings.to(K)) ** 2).mean(1)
+
+        def fine_torch(K):
+            return ((heat.torch_twin(K, rod) - readings.to(K)) ** 2).mean(1)
+
+        def fun(X):
+            if torch.is_tensor(X):
+                return fine_torch(X)
+            return inv.misfit(np.clip(X, 1e-3, None))
+
+        return GuidedProblem("heat", fun, rod.bounds, 0.0, dim, low)
+    if problem not in functions.names():
+        raise ValueError(f"problem: got {problem!r}; allowed: heat, {', '.join(functions.names())}")
+    f = functions.get(problem, dim)
+    return GuidedProblem(problem, f, f.bounds, float(f.f_opt), dim)
+
+
+def guided_proxy(prob: GuidedProblem, kind: str = "shifted", *, shift: float = 0.05,
+                 n_train: int = 128, hidden=(32, 32), seed=0):
+    """A torch-differentiable proxy of ``prob``: see the module docstring for ``kind``.
+
+    For the heat problem, ``"shifted"`` means the coarse-grid twin (its natural bias).
+    """
+    if kind not in GUIDED_PROXIES:
+        raise ValueError(f"kind: got {kind!r}; allowed: {', '.join(GUIDED_PROXIES)}")
+    if kind == "exact":
+        return prob.fun
+    if kind == "shifted":
+        if prob.low_fidelity is not None:
+            return prob.low_fidelity
+        rng = np.random.default_rng(seed)
+        delta = shift * (prob.bounds[:, 1] - prob.bounds[:, 0]) * rng.choice([-1.0, 1.0], prob.dim)
+        fun = prob.fun
+
+        def shifted(X):
+            return fun(X - torch.as_tensor(delta, dtype=X.dtype, device=X.device))
+
+        return shifted
+    X = sampling.sample("sobol", n=n_train, bounds=prob.bounds, seed=seed)
+    y = np.asarray(prob.fun(X), dtype=float)
+    from zoo_lab import proxy as _proxy  # a heavier import, only when needed
+
+    return _proxy.fit(X, y, bounds=prob.bounds, hidden=hidden, max_iter=300, seed=seed,
+                      dtype="float64")
+
+
+def _estimator(method: str, proxy, q: int, mu: float, d: int, alpha: float):
+    if method not in GUIDED_METHODS:
+        raise ValueError(f"method: got {method!r}; allowed: {', '.join(GUIDED_METHODS)}")
+    if method == "gaussian":
+        return estimators.make("gaussian", q=q, mu=mu)
+    if method == "coordinate":
+        return estimators.make("coordinate", q=d, mu=mu)
+    if method == "proxy_only":
+        return _guided.ProxyOnly(proxy=proxy)
+    if method == "guided_es":
+        return estimators.make("guided_es", q=q + (q % 2), mu=mu, proxy=proxy, alpha=alpha)
+    if method == "prior_guided":
+        return estimators.make("prior_guided", q=max(q - 1, 1), mu=mu, proxy=proxy)
+    return estimators.make(method, q=q, mu=mu, proxy=proxy)
+
+
+def _start(prob: GuidedProblem, seed) -> np.ndarray:
+    """A start drawn in the middle half of the box (away from the optimum for most functions)."""
+    rng = np.random.default_rng(seed)
+    lo, hi = prob.bounds[:, 0], prob.bounds[:, 1]
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    return mid + half * rng.uniform(0.25, 0.5, prob.dim) * rng.choice([-1.0, 1.0], prob.dim)
+
+
+def guided_run(prob: GuidedProblem, method: str, proxy=None, *, q: int = 10, mu: float = 1e-4,
+               lr: float = 0.05, budget: int = 2000, target: float = 1e-2, alpha: float = 0.5,
+               seed=0):
+    """One ZO-Adam run of ``method``; returns (OptimizeResult, queries to target or NaN, f₀)."""
+    x0 = _start(prob, seed)
+    f0 = float(np.asarray(prob.fun(x0[None]))[0])
+    f_target = prob.f_opt + target * (f0 - prob.f_opt)
+    est = _estimator(method, proxy, q, mu, prob.dim, alpha)
+    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, budget=budget, iters=budget, bounds=prob.bounds,
+                           f_target=f_target, seed=seed)
+    hit = res.history["fun"] <= f_target
+    queries = float(res.history["n_evals"][np.argmax(hit)]) if hit.any() else np.nan
+    return res, queries, f0
+
+
+def guided_queries_to_target(problems=("sphere",), dims=(10,), methods=GUIDED_METHODS,
+                             proxy: str = "shifted", *, shift: float = 0.05, n_train: int = 128,
+                             q: int = 10, mu: float = 1e-4, lr: float = 0.05, budget: int = 2000,
+                             target: float = 1e-2, alpha: float = 0.5, seeds=range(5),
+                             progress: bool = False) -> pd.DataFrame:
+    """Tidy table: one row per (problem, dim, method, seed) with real queries to the target.
+
+    ``queries`` is NaN when the budget ran out first; ``f_gap`` = (f − f*)/(f₀ − f*) at the end.
+    The proxy is built once per (problem, dim, seed) and shared by the guided methods.
+    """
+    rows = []
+    jobs = [(p, d, s) for p in problems for d in dims for s in seeds]
+    with _one_thread():
+        for p, d, s in tqdm(jobs, disable=not progress, desc="queries to target"):
+            prob = guided_problem(p, d)
+            prox = guided_proxy(prob, proxy, shift=shift, n_train=n_train, seed=s)
+            for m in methods:
+                res, queries, f0 = guided_run(prob, m, prox, q=q, mu=mu, lr=lr, budget=budget,
+                                              target=target, alpha=alpha, seed=s)
+                gap = (res.fun - prob.f_opt) / (f0 - prob.f_opt) if f0 != prob.f_opt else 0.0
+                rows.append(dict(problem=p, dim=d, method=m, proxy=proxy, seed=int(s),
+                                 queries=queries, reached=bool(np.isfinite(queries)),
+                                 f_gap=float(gap), n_evals=int(res.n_evals), q=q))
+    return pd.DataFrame(rows)
+
+
+def guided_summary(df: pd.DataFrame, baseline: str = "gaussian") -> pd.DataFrame:
+    """Median and IQR of queries to target per (problem, dim, method), and the median ratio to
+    ``baseline`` over seeds (unreached runs count as the budget: the ratio is then a bound)."""
+    cap = df.assign(q_cap=df["queries"].fillna(df["n_evals"]))
+    base = cap[cap["method"] == baseline].set_index(["problem", "dim", "seed"])["q_cap"]
+    cap = cap.join(base.rename("q_base"), on=["problem", "dim", "seed"])
+    cap["ratio"] = cap["q_cap"] / cap["q_base"]
+    g = cap.groupby(["problem", "dim", "method"], sort=False)
+    out = g.agg(reached=("reached", "mean"), median=("q_cap", "median"),
+                q25=("q_cap", lambda s: s.quantile(0.25)), q75=("q_cap", lambda s: s.quantile(0.75)),
+                ratio_median=("ratio", "median"),
+                ratio_q25=("ratio", lambda s: s.quantile(0.25)),
+                ratio_q75=("ratio", lambda s: s.quantile(0.75)),
+                f_gap_median=("f_gap", "median"))
+    return out.reset_index()
+
+
+def guided_gradient_error(problem: str = "rosenbrock", dim: int = 10, methods=GUIDED_METHODS,
+                          proxy: str = "nn", *, n_train: int = 128, q: int = 10, mu: float = 1e-4,
+                          n_points: int = 8, seeds=range(10)) -> pd.DataFrame:
+    """Relative error ‖ĝ − ∇f‖/‖∇f‖ and cosine of each method's gradient at random points.
+
+    One row per (method, point, seed), with the real rows each estimate cost.
+    """
+    prob = guided_problem(problem, dim)
+    prox = guided_proxy(prob, proxy, n_train=n_train, seed=0)
+    X = sampling.sample("uniform", n=n_points, bounds=prob.bounds, seed=123)
+    rows = []
+    with _one_thread():
+        for i, x in enumerate(X):
+            xt = torch.tensor(x, requires_grad=True)
+            prob.fun(xt[None]).sum().backward()
+            g_true = xt.grad.numpy()
+            for m in methods:
+                est = _estimator(m, prox, q, mu, dim, 0.5)
+                for s in seeds:
+                    g, n = est.gradient(prob.fun, x, seed=int(s))
+                    g = np.asarray(g)
+                    err = np.linalg.norm(g - g_true) / np.linalg.norm(g_true)
+                    cos = float(g @ g_true / (np.linalg.norm(g) * np.linalg.norm(g_true) + 1e-300))
+                    rows.append(dict(problem=problem, dim=dim, method=m, proxy=proxy, point=i,
+                                     seed=int(s), rel_error=float(err), cosine=cos, n_evals=n))
+    return pd.DataFrame(rows)
+
+
+class _one_thread:
+    """torch on one thread inside the study (small tensors: threads only add overhead)."""
+
+    def __enter__(self):
+        self.old = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.old)
