@@ -61,14 +61,15 @@ def cosine_figure(df: pd.DataFrame, d: int, title: str | None = None) -> go.Figu
     return base_layout(fig, title, height=400, width=620)
 
 
-def vjp_scatter(estimate, exact, title: str | None = None) -> go.Figure:
-    """Estimated against exact VJP entries, with the diagonal y = x."""
+def vjp_scatter(estimate, exact, title: str | None = None,
+                reference: str = "exact (torch twin)") -> go.Figure:
+    """Estimated against exact VJP entries, with the diagonal y = x; ``reference`` labels the x axis."""
     e, x = np.ravel(estimate), np.ravel(exact)
     lim = float(max(np.abs(e).max(), np.abs(x).max(), 1e-12)) * 1.1
     fig = go.Figure([
         go.Scatter(x=[-lim, lim], y=[-lim, lim], mode="lines", name="exact", line=dict(color="#999", dash="dash")),
         go.Scatter(x=x, y=e, mode="markers", name="ZO estimate", marker=dict(size=7)),
     ])
-    fig.update_xaxes(title_text="exact (torch twin)", range=[-lim, lim])
+    fig.update_xaxes(title_text=reference, range=[-lim, lim])
     fig.update_yaxes(title_text="ZO estimate (BlackBox)", range=[-lim, lim])
     return base_layout(fig, title, height=420, width=460)
