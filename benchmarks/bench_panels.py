@@ -90,9 +90,13 @@ def table(rows: list[dict]) -> str:
     head = ("| panel | first draw ms | refresh p50 ms | refresh p95 ms | seed move p50 ms "
             "| seed move p95 ms | calls | status | verdict |\n|---|---:|---:|---:|---:|---:|---:|---|---|")
     lines = [head]
+
+    def ms(v: float) -> str:
+        return "–" if np.isnan(v) else f"{v:.1f}"  # – : the panel has no seed control
+
     for r in rows:
-        lines.append(f"| {r['panel']} | {r['build_ms']:.0f} | {r['refresh_p50']:.1f} | "
-                     f"{r['refresh_p95']:.1f} | {r['seed_p50']:.1f} | {r['seed_p95']:.1f} | "
+        lines.append(f"| {r['panel']} | {r['build_ms']:.0f} | {ms(r['refresh_p50'])} | "
+                     f"{ms(r['refresh_p95'])} | {ms(r['seed_p50'])} | {ms(r['seed_p95'])} | "
                      f"{r['n']} | {'ok' if r['status_ok'] else 'ERROR'} | {r['verdict']} |")
     return "\n".join(lines)
 
