@@ -216,9 +216,12 @@ def test_blackbox_proxy_wrong_output_shape():
 
 
 def _small_mlp(d: int, out: int = 1):
-    torch.manual_seed(0)  # noqa: the test's own net; no library RNG involved
+    gen = torch.Generator().manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(d, 16, dtype=torch.float64), torch.nn.Tanh(),
                               torch.nn.Linear(16, out, dtype=torch.float64))
+    with torch.no_grad():  # seeded init without the global RNG
+        for p in net.parameters():
+            p.copy_(0.5 * torch.randn(p.shape, generator=gen, dtype=torch.float64))
 
     class Scalar(torch.nn.Module):
         def __init__(self):
@@ -269,3 +272,32 @@ def test_proxy_only_counts_one_row():
     g, n = est.gradient(f, np.ones(3))
     assert n == 1
     np.testing.assert_allclose(g, 2 * np.ones(3))
+
+
+def test_study_plots_and_panel_update():
+    from zoo_lab.plots.guided import guided_error_figure, guided_queries_figure
+    from zoo_lab.studies.guided import (
+        guided_gradient_error,
+        guided_queries_to_target,
+        guided_summary,
+    )
+    from zoo_lab.widgets.guided import guided_explorer, update_guided_figure
+
+    df = guided_queries_to_target(["sphere"], [4], proxy="exact", budget=300, lr=0.2, seeds=range(2))
+    assert set(df["method"]) == set(zl.studies.GUIDED_METHODS) and len(df) == 12
+    s = guided_summary(df)
+    assert (s.loc[s["method"] == "gaussian", "ratio_median"] == 1.0).all()
+    assert (df.loc[df["reached"], "queries"] <= df.loc[df["reached"], "n_evals"]).all()
+    assert len(guided_queries_figure(df).data) >= 6
+    err = guided_gradient_error("sphere", 4, proxy="exact", n_points=2, seeds=range(2))
+    cv = err[err["method"] == "control_variate"]["rel_error"]
+    assert cv.max() < 1e-6  # exact proxy: exact gradient
+    guided_error_figure(err)
+    panel = guided_explorer(dim=3, n_train=32, q=4)
+    assert "rows to reach" in panel.status.value
+    before = list(panel.figure.data[2].y)
+    text = update_guided_figure(panel.figure, "prior_guided", 3, 32, 4, budget=200)
+    assert "prior_guided" in text and panel.figure.data[2].name == "prior_guided"
+    assert list(panel.figure.data[2].y) != before
+    with pytest.raises(ValueError, match="estimator"):
+        update_guided_figure(panel.figure, "gaussian", 3, 32, 4)

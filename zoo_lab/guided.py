@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from zoo_lab import estimators
-from zoo_lab._directions import as_point, is_torch, rng_from, to_backend, torch
+from zoo_lab._directions import as_point, check_values, is_torch, rng_from, to_backend, torch
 from zoo_lab.blackbox import BlackBox
 from zoo_lab.estimators import Estimator, Query, register
 
@@ -191,9 +191,19 @@ class GuidedEstimator(Estimator):
 
     requires_proxy: bool = True
 
+    def combine(self, values, query: GuidedQuery):
+        """The estimate from the real values at ``query.points`` (one scalar per point)."""
+        return self._guided_combine(self._check_scalar(values, query), query)
+
+    def _combine(self, fx, query):  # the base class's estimate() calls this with checked values
+        return self._guided_combine(self._check_scalar(fx, query), query)
+
+    def _guided_combine(self, fx, query: GuidedQuery):
+        raise NotImplementedError
+
     @staticmethod
     def _check_scalar(values, query):
-        v = estimators._as_values(values, query, scalar=False)
+        v = check_values(values, query.points, query.x, scalar=False)
         if v.ndim != 1:
             raise ValueError(f"values: guided estimators need one scalar per point, shape "
                              f"({query.n_evals},), got {tuple(v.shape)}; contract vector outputs "
@@ -232,9 +242,8 @@ class ControlVariate(GuidedEstimator):
         g, vals = sp.value_grad(_torch64(x), _torch64(bq.points))
         return _guided(bq, proxy_grad=g, proxy_values=vals, n_proxy_evals=bq.n_evals + 1)
 
-    def combine(self, values, query: GuidedQuery):
+    def _guided_combine(self, v, query: GuidedQuery):
         """∇p(x) + base.combine(f − p at the points)."""
-        v = self._check_scalar(values, query)
         r = v - _back(query.proxy_values, v)
         return _back(query.proxy_grad, query.x) + self.base.combine(r, query)
 
@@ -286,8 +295,8 @@ class GuidedES(GuidedEstimator):
         q = self._build(x, U, None, k, d)
         return _guided(q, proxy_grad=g, n_proxy_evals=1)
 
-    def combine(self, values, query):
-        return Estimator.combine(self, self._check_scalar(values, query), query)
+    def _guided_combine(self, fx, query):
+        return Estimator._combine(self, fx, query)
 
     def theory_relative_mse(self, d: int) -> float:
         """E‖ĝ − ∇f‖²/‖∇f‖² for a linear f and a proxy direction uncorrelated with ∇f (k_s = 1)."""
@@ -347,9 +356,8 @@ class PriorGuided(GuidedEstimator):
         q = self._build(x, W, None, k, d)
         return _guided(q, proxy_grad=g, n_proxy_evals=1)
 
-    def combine(self, values, query):
+    def _guided_combine(self, fx, query):
         """P-RGF estimate b*(1/q) Σ Dᵢuᵢ with Dᵢ, λ and b* from this call's values (see module doc)."""
-        fx = self._check_scalar(values, query)
         k = query.k
         D = (fx[:k] - fx[k:]) / (2 * query.mu) if query.central else (fx[1:] - fx[0]) / query.mu
         W = query.directions
@@ -391,8 +399,7 @@ class ProxyOnly(GuidedEstimator):
         return GuidedQuery(x, x[None, :], empty, None, self.mu, 1.0, False, proxy_grad=g,
                            n_proxy_evals=1)
 
-    def combine(self, values, query):
-        self._check_scalar(values, query)
+    def _guided_combine(self, fx, query):
         return _back(query.proxy_grad, query.x)
 
 
