@@ -8,6 +8,7 @@ import torch
 
 import zoo_lab as zl
 import zoo_lab.guided as G
+from zoo_lab.guided_blackbox import GuidedBlackBox
 from zoo_lab.knowledge import heat
 from zoo_lab.online import OnlineProxy
 
@@ -194,7 +195,7 @@ def test_blackbox_vector_program_uses_proxy_vjp(name):
     V = torch.as_tensor(rng.standard_normal((3, rod.out_dim)))
     exact = torch.autograd.functional.vjp(twin, Z, V)[1]
     est = zl.estimators.make(name, q=2, mu=1e-6, proxy=twin)
-    box = G.GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
+    box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
     z = Z.clone().requires_grad_(True)
     y = box(z)
     before = box.n_queries
@@ -209,7 +210,7 @@ def test_blackbox_vector_program_uses_proxy_vjp(name):
 def test_blackbox_proxy_wrong_output_shape():
     rod = _rod()
     est = zl.estimators.make("control_variate", q=2, proxy=lambda K: heat.torch_twin(K, rod)[:, :2])
-    box = G.GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
+    box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
     z = torch.full((1, rod.in_dim), 1.0, dtype=torch.float64, requires_grad=True)
     with pytest.raises(ValueError, match=f"expected \\(1, {rod.out_dim}\\)"):
         box(z).sum().backward()
@@ -253,7 +254,7 @@ def test_online_refit_blackbox_counts_and_improves():
     rod = _rod()
     online = OnlineProxy(_small_mlp(rod.in_dim, rod.out_dim), refit_every=30, steps=10)
     est = zl.estimators.make("control_variate", q=2, mu=1e-4, proxy=online)
-    box = G.GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
+    box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
     online.attach(box)
     z = torch.full((4, rod.in_dim), 1.0, dtype=torch.float64, requires_grad=True)
     for _ in range(5):

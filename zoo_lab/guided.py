@@ -28,7 +28,7 @@ prior_guided     P-RGF: uᵢ = √λ v + √(1−λ) ξᵢ, v = ∇p/‖∇p‖,
   ‖∇f‖² ≈ D_v² + (d−1)/q Σ D_ξᵢ², α̂ = D_v / ‖∇f‖. The P-RGF estimate (1/q) Σ Dᵢuᵢ is scaled by
   the b* that minimises E‖∇f − bĝ‖² for a linear f (the loss Cheng et al. optimise λ for).
 
-Inside :class:`GuidedBlackBox` (a :class:`zoo_lab.BlackBox`) the proxy models the program,
+Inside :class:`zoo_lab.guided_blackbox.GuidedBlackBox` (a :class:`zoo_lab.BlackBox`) the proxy models the program,
 (m, in_dim) -> (m, out_dim), and every row's guidance is the proxy's vector-Jacobian product
 vᵢᵀJ_p(zᵢ) from torch autograd, with proxy values contracted with the same vᵢ.
 
@@ -52,11 +52,10 @@ import numpy as np
 
 from zoo_lab import estimators
 from zoo_lab._directions import as_point, check_values, is_torch, rng_from, to_backend, torch
-from zoo_lab.blackbox import BlackBox
 from zoo_lab.estimators import Estimator, Query, register
 
 __all__ = ["GUIDED", "GuidedEstimator", "GuidedQuery", "ControlVariate", "GuidedES",
-           "PriorGuided", "ProxyOnly", "GuidedBlackBox", "prgf_lambda", "guided_es_theory_relative_mse"]
+           "PriorGuided", "ProxyOnly", "prgf_lambda", "guided_es_theory_relative_mse"]
 
 GUIDED: tuple[str, ...] = ("control_variate", "guided_es", "prior_guided")
 # estimators.NAMES lists the estimators that ``make(name, q, mu)`` builds without extra
@@ -407,48 +406,11 @@ def _unit(a: np.ndarray) -> np.ndarray:
     return a / np.linalg.norm(a)
 
 
-# -- BlackBox: the proxy models the program, guidance is vᵢᵀ J_p(zᵢ) ----------------------------
-class _RowContracted:
-    """Stands in for a guided estimator inside BlackBox._vjp: row i's proxy is vᵢ · p(embed(x))."""
+def __getattr__(name: str):
+    # GuidedBlackBox lives one layer up (it needs zoo_lab.blackbox, which imports estimators,
+    # which may import this module): load it on first use
+    if name == "GuidedBlackBox":
+        from zoo_lab.guided_blackbox import GuidedBlackBox
 
-    def __init__(self, est: GuidedEstimator, Z: np.ndarray, V: np.ndarray, dims, out_dim: int):
-        self.est, self.Z, self.V, self.dims, self.out_dim = est, Z, V, dims, out_dim
-        self.row = 0
-        self.central = est.central
-        self.n_proxy_evals = 0
-
-    def query(self, x, seed=None):
-        i = self.row
-        self.row += 1
-        sp = _ScalarProxy(self.est.proxy, self.out_dim, v=torch.as_tensor(self.V[i]),
-                          z_full=torch.as_tensor(self.Z[i]), dims=self.dims)
-        q = self.est.query(x, seed, scalar_proxy=sp)
-        self.n_proxy_evals += q.n_proxy_evals
-        return q
-
-    def combine(self, values, query):
-        return self.est.combine(values, query)
-
-
-class GuidedBlackBox(BlackBox):
-    """A :class:`zoo_lab.BlackBox` whose backward accepts a guided estimator.
-
-    The estimator's ``proxy`` maps (m, in_dim) -> (m, out_dim) (a model of the program);
-    row i is guided by vᵢᵀJ_p(zᵢ) and the control variate subtracts vᵢ·p at the same points.
-    Plain estimators behave exactly as in BlackBox. ``n_proxy_evals`` counts proxy rows.
-    """
-
-    n_proxy_evals: int = 0
-
-    def _vjp(self, Z: np.ndarray, Y: np.ndarray, V: np.ndarray) -> np.ndarray:
-        est = self.estimator
-        if not isinstance(est, GuidedEstimator):
-            return super()._vjp(Z, Y, V)
-        row = _RowContracted(est, Z, V, self.grad_dims, self.out_dim)
-        self.estimator = row  # BlackBox._vjp calls query() row by row, in order, then combine()
-        try:
-            return super()._vjp(Z, Y, V)
-        finally:
-            self.estimator = est
-            self.n_proxy_evals += row.n_proxy_evals
-
+        return GuidedBlackBox
+    raise AttributeError(f"module 'zoo_lab.guided' has no attribute {name!r}")
