@@ -188,6 +188,18 @@ class GuidedEstimator(Estimator):
     def reset(self) -> None:
         """Forget any state kept between estimates (guided_es keeps recent proxy gradients)."""
 
+    def for_row(self, z_full, v, dims) -> _BoundRow:
+        """This estimator for one BlackBox row: proxy x -> v · p(z_full with x in columns ``dims``).
+
+        The proxy then models the program, (m, in_dim) -> (m, len(v)); ``query``/``combine`` of
+        the returned object work on the contracted values ``values @ v`` as in BlackBox._vjp.
+        """
+        v = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1))
+        sp = _ScalarProxy(self.proxy, int(v.shape[0]), v=v,
+                          z_full=torch.as_tensor(np.asarray(z_full, dtype=np.float64)),
+                          dims=np.asarray(dims))
+        return _BoundRow(self, sp)
+
     requires_proxy: bool = True
 
     def combine(self, values, query: GuidedQuery):
@@ -208,6 +220,23 @@ class GuidedEstimator(Estimator):
                              f"({query.n_evals},), got {tuple(v.shape)}; contract vector outputs "
                              "first (GuidedBlackBox does)")
         return v
+
+
+class _BoundRow:
+    """A guided estimator bound to one BlackBox row's contracted proxy (see ``for_row``)."""
+
+    def __init__(self, est: GuidedEstimator, sp: _ScalarProxy) -> None:
+        self.est, self.sp = est, sp
+        self.central = est.central
+
+    def n_evals(self, d: int) -> int:
+        return self.est.n_evals(d)
+
+    def query(self, x, seed=None) -> GuidedQuery:
+        return self.est.query(x, seed, scalar_proxy=self.sp)
+
+    def combine(self, values, query: GuidedQuery):
+        return self.est.combine(values, query)
 
 
 def _guided(q: Query, **kw) -> GuidedQuery:

@@ -10,19 +10,18 @@ same points. See :mod:`zoo_lab.guided` for the estimators.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from zoo_lab.blackbox import BlackBox
-from zoo_lab.guided import GuidedEstimator, _ScalarProxy
+from zoo_lab.guided import GuidedEstimator
 
 __all__ = ["GuidedBlackBox"]
 
 
 class _RowContracted:
-    """Stands in for a guided estimator inside BlackBox._vjp: row i's proxy is vᵢ · p(embed(x))."""
+    """Stands in for a guided estimator inside BlackBox._vjp: row i uses ``est.for_row(zᵢ, vᵢ)``."""
 
-    def __init__(self, est: GuidedEstimator, Z: np.ndarray, V: np.ndarray, dims, out_dim: int):
-        self.est, self.Z, self.V, self.dims, self.out_dim = est, Z, V, dims, out_dim
+    def __init__(self, est: GuidedEstimator, Z: np.ndarray, V: np.ndarray, dims) -> None:
+        self.est, self.Z, self.V, self.dims = est, Z, V, dims
         self.row = 0
         self.central = est.central
         self.n_proxy_evals = 0
@@ -30,9 +29,7 @@ class _RowContracted:
     def query(self, x, seed=None):
         i = self.row
         self.row += 1
-        sp = _ScalarProxy(self.est.proxy, self.out_dim, v=torch.as_tensor(self.V[i]),
-                          z_full=torch.as_tensor(self.Z[i]), dims=self.dims)
-        q = self.est.query(x, seed, scalar_proxy=sp)
+        q = self.est.for_row(self.Z[i], self.V[i], self.dims).query(x, seed)
         self.n_proxy_evals += q.n_proxy_evals
         return q
 
@@ -54,7 +51,7 @@ class GuidedBlackBox(BlackBox):
         est = self.estimator
         if not isinstance(est, GuidedEstimator):
             return super()._vjp(Z, Y, V)
-        row = _RowContracted(est, Z, V, self.grad_dims, self.out_dim)
+        row = _RowContracted(est, Z, V, self.grad_dims)
         self.estimator = row  # BlackBox._vjp calls query() row by row, in order, then combine()
         try:
             return super()._vjp(Z, Y, V)
