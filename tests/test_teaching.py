@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import zoo_lab as zl
@@ -167,3 +168,145 @@ def test_check_choice_right_and_wrong():
     _failed_with_hint(r)
     assert "box plot" in r.hint
     _failed_with_hint(T.check_choice("cma", "ga", name="which spreads more", options=opts))
+
+
+# ----------------------------------------------------------------------------- coupling (03)
+
+
+def test_hybrid_rows_right_and_wrong():
+    n, q = 16, 8
+    _passed(T.check_hybrid_rows(T.solution("hybrid_step_rows")(n, q), n, q))
+    _passed(T.check_hybrid_rows(n * (q + 1), n, q))
+    for wrong, word in ((n * q, "forward pass"), (q + 1, "every rod"), (2 * n * q, "central"),
+                        (3, "count"), ("many", "whole number")):
+        r = T.check_hybrid_rows(wrong, n, q)
+        _failed_with_hint(r)
+        assert word in r.hint, (wrong, r.hint)
+    with pytest.raises(ValueError, match="n, q: need positive integers"):
+        T.hybrid_step_rows(0, 4)
+
+
+def test_hybrid_rows_match_a_blackbox_count():
+    """The answer is what BlackBox really runs: n forward rows + q per row in the backward pass."""
+    torch = pytest.importorskip("torch")
+    n, q, d = 5, 3, 4
+    est = zl.estimators.make("gaussian", q=q, mu=1e-3, difference="forward")
+    box = zl.BlackBox(lambda Z: np.sin(Z).sum(axis=1, keepdims=True), d, 1, estimator=est, seed=0)
+    z = torch.rand(n, d, dtype=torch.float64, requires_grad=True)
+    box(z).sum().backward()
+    assert box.n_queries == T.hybrid_step_rows(n, q)
+
+
+def test_exact_vjp_choice():
+    opts = ("gaussian forward", "gaussian central", "coordinate forward", "coordinate central")
+    _passed(T.check_choice(T.solution("exact_vjp_estimator"), "coordinate central", name="vjp",
+                           options=opts))
+    _failed_with_hint(T.check_choice("coordinate forward", "coordinate central", name="vjp",
+                                     options=opts))
+
+
+# ----------------------------------------------------------------------------- low data (04)
+
+
+def _low_data_df(data_medians, coupled=1.0):
+    rows = []
+    for n, d in data_medians.items():
+        for s, jitter in enumerate((-0.01, 0.0, 0.01)):
+            rows.append(dict(problem="p", n_labels=n, mode="data", seed=s, test_rmse=d + jitter))
+            rows.append(dict(problem="p", n_labels=n, mode="coupled", seed=s, test_rmse=coupled + jitter))
+    return pd.DataFrame(rows)
+
+
+def test_catch_up_labels_from_the_table():
+    df = _low_data_df({2: 3.0, 4: 2.0, 8: 1.05, 16: 0.9, 32: 1.0})
+    assert T.catch_up_labels(df) == 8
+    assert T.catch_up_labels(_low_data_df({2: 3.0, 4: 1.0, 8: 1.5})) == "never"  # must keep up
+    assert T.catch_up_labels(_low_data_df({2: 0.5, 4: 0.5})) == 2
+    _passed(T.check_catch_up(T.solution("catch_up_labels")(df), df))
+    for wrong, word in ((4, "n = 4"), (16, "n = 8"), ("never", "n = 8"), (5, "pick one")):
+        r = T.check_catch_up(wrong, df)
+        _failed_with_hint(r)
+        assert word in r.hint, (wrong, r.hint)
+    never = _low_data_df({2: 3.0, 4: 1.0, 8: 1.5})
+    _passed(T.check_catch_up("never", never))
+    _failed_with_hint(T.check_catch_up(4, never))
+    with pytest.raises(ValueError, match="df: needs rows of both modes"):
+        T.catch_up_labels(df[df["mode"] == "data"])
+
+
+def test_coupling_follows_program_choice():
+    _passed(T.check_choice(T.solution("coupling_follows_program"), True, name="c", options=(True, False)))
+    _failed_with_hint(T.check_choice(False, True, name="c", options=(True, False)))
+
+
+# ----------------------------------------------------------------------------- proxies (05)
+
+
+def _grid_df():
+    rows = []
+    for n, meds in ((16, {"uniform": 0.9, "lhs": 0.7, "sobol": 0.8}), (64, {"uniform": 0.1, "lhs": 0.3,
+                                                                          "sobol": 0.2})):
+        for scheme, m in meds.items():
+            for s, jitter in enumerate((-0.05, 0.0, 0.05)):
+                rows.append(dict(function="f", dim=2, scheme=scheme, n=n, seed=s, nrmse=m + jitter))
+    return pd.DataFrame(rows)
+
+
+def test_best_scheme_from_the_grid():
+    df = _grid_df()
+    assert T.best_scheme(df) == "lhs"  # at the smallest n only (uniform wins at n = 64)
+    _passed(T.check_best_scheme(T.solution("best_scheme")(df), df))
+    r = T.check_best_scheme("uniform", df)
+    _failed_with_hint(r)
+    assert "0.9" in r.hint and "0.7" in r.hint
+    _failed_with_hint(T.check_best_scheme("halton", df))
+    with pytest.raises(ValueError, match="df: needs columns"):
+        T.best_scheme(df.drop(columns="nrmse"))
+
+
+def test_best_scheme_on_a_real_grid():
+    df = zl.studies.proxy_grid(functions=["sphere"], dims=[2], schemes=["uniform", "sobol"],
+                               n_samples=[16, 32], seeds=[0], max_iter=20, n_test=256, n_starts=1)
+    want = T.best_scheme(df)
+    other = next(s for s in ("uniform", "sobol") if s != want)
+    _passed(T.check_best_scheme(want, df))
+    _failed_with_hint(T.check_best_scheme(other, df))
+
+
+def test_mean_predictor_nrmse():
+    _passed(T.check_value(T.solution("mean_predictor_nrmse"), 1.0, name="nrmse"))
+    _failed_with_hint(T.check_value(0.0, 1.0, name="nrmse"))
+
+
+# ----------------------------------------------------------------------------- stability (06)
+
+
+def _stability_df(proxy_dist, true_dist, gaps=(-1.0, -2.0, 0.5)):
+    rows = [dict(on="proxy", dist_to_opt=proxy_dist + i, proxy_gap=g) for i, g in enumerate(gaps)]
+    rows += [dict(on="true", dist_to_opt=true_dist + i, proxy_gap=0.0) for i in range(3)]
+    return pd.DataFrame(rows)
+
+
+def test_closer_to_optimum_from_the_runs():
+    far = _stability_df(proxy_dist=2.0, true_dist=0.1)
+    near = _stability_df(proxy_dist=0.1, true_dist=2.0)
+    assert T.closer_to_optimum(far) == "true" and T.closer_to_optimum(near) == "proxy"
+    for df in (far, near):
+        want = T.solution("closer_to_optimum")(df)
+        _passed(T.check_closer_to_optimum(want, df))
+        r = T.check_closer_to_optimum("proxy" if want == "true" else "true", df)
+        _failed_with_hint(r)
+        assert "median distance" in r.hint
+    _failed_with_hint(T.check_closer_to_optimum("yes", far))
+    with pytest.raises(ValueError, match="df: needs proxy and true runs"):
+        T.closer_to_optimum(far[far["on"] == "proxy"])
+
+
+def test_optimistic_share():
+    df = _stability_df(1.0, 1.0)
+    share = T.solution("optimistic_share")(df)
+    assert share == pytest.approx(2 / 3)
+    _passed(T.check_value(share, T.optimistic_share(df), name="share", rtol=0, atol=0.01))
+    _failed_with_hint(T.check_value(1 - share, T.optimistic_share(df), name="share", rtol=0, atol=0.01))
+    with pytest.raises(ValueError, match="df: needs proxy runs"):
+        T.optimistic_share(df[df["on"] == "true"])

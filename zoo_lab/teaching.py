@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from zoo_lab import estimators, sampling
 
@@ -32,6 +33,15 @@ __all__ = [
     "check_variance_prediction",
     "check_variance_measurement",
     "relative_mse_theory",
+    "hybrid_step_rows",
+    "check_hybrid_rows",
+    "catch_up_labels",
+    "check_catch_up",
+    "best_scheme",
+    "check_best_scheme",
+    "closer_to_optimum",
+    "check_closer_to_optimum",
+    "optimistic_share",
     "solution",
     "SOLUTIONS",
 ]
@@ -356,6 +366,151 @@ def check_variance_measurement(measured: float, d: int, q: int, estimator: str =
     return Result(name, False, expected, f"{m:.4g}", hint)
 
 
+# ----------------------------------------------------------------------------- coupling (03)
+
+
+def hybrid_step_rows(n: int, q: int) -> int:
+    """Solver rows of one hybrid-ZO step with forward differences: n forward rows, q more per rod."""
+    if int(n) != n or int(q) != q or n < 1 or q < 1:
+        raise ValueError(f"n, q: need positive integers, got n={n!r}, q={q!r}")
+    return int(n) * (int(q) + 1)
+
+
+def check_hybrid_rows(got, n: int, q: int) -> Result:
+    """Check the number of solver rows of one hybrid step (n rods, q directions, forward)."""
+    name = f"solver rows of one hybrid step, n = {n} rods, q = {q}, forward differences"
+    want = hybrid_step_rows(n, q)
+    expected = f"{want}"
+    try:
+        g = float(got)
+    except (TypeError, ValueError):
+        return Result(name, False, expected, repr(got), "give a whole number of solver rows")
+    if g == want:
+        return Result(name, True, expected, f"{g:g}")
+    hints = {n * q: "the forward pass runs F(z) once per rod too, and the backward pass reuses it",
+             q + 1: "that is the cost of one rod: every rod in the batch pays it",
+             q: "that is the backward cost of one rod: add its forward row and multiply by n rods",
+             2 * n * q: "2q rows per rod is the central difference; here the differences are forward",
+             n * (2 * q + 1): "2q rows per rod is the central difference; here the differences are forward"}
+    return Result(name, False, expected, f"{g:g}",
+                  hints.get(int(g) if g.is_integer() else -1,
+                            "count the forward pass (one row per rod) plus q perturbed rows per rod"))
+
+
+# ----------------------------------------------------------------------------- low data (04)
+
+
+def _medians(df: pd.DataFrame, n: int) -> tuple[float, float]:
+    g = df[df["n_labels"] == n].groupby("mode")["test_rmse"].median()
+    return float(g["data"]), float(g["coupled"])
+
+
+def catch_up_labels(df: pd.DataFrame, within: float = 0.1):
+    """Fewest labels from which on data-only's median test RMSE is within ``within`` of coupled's.
+
+    ``df`` is one problem's ``zl.studies.low_data_study`` table. "From which on" means at that
+    label count and every larger one; returns ``"never"`` when even the largest count misses.
+    """
+    ns = sorted(int(n) for n in df["n_labels"].unique())
+    if not ns or not {"data", "coupled"} <= set(df["mode"]):
+        raise ValueError("df: needs rows of both modes 'data' and 'coupled' (a low_data_study table)")
+    answer = "never"
+    for n in reversed(ns):
+        d, c = _medians(df, n)
+        if d > (1 + within) * c:
+            break
+        answer = n
+    return answer
+
+
+def check_catch_up(got, df: pd.DataFrame, within: float = 0.1) -> Result:
+    """Check the label count at which data-only catches up with coupling, read from ``df``."""
+    name = f"labels at which data-only catches up (within {within:.0%} of coupled)"
+    ns = sorted(int(n) for n in df["n_labels"].unique())
+    options = [*ns, "never"]
+    want = catch_up_labels(df, within)
+    expected = f"{want!r} (one of {options!r})"
+    if got not in options:
+        return Result(name, False, expected, repr(got), f"pick one of {options!r}")
+    if got == want:
+        return Result(name, True, expected, repr(got))
+    if got == "never" or (want != "never" and got > want):
+        d, c = _medians(df, want)
+        hint = f"look at n = {want}: data-only median {d:.3g} vs coupled {c:.3g}"
+    else:
+        bad = next(n for n in reversed(ns) if _medians(df, n)[0] > (1 + within) * _medians(df, n)[1])
+        d, c = _medians(df, bad)
+        hint = (f"at n = {bad} data-only is still behind: median {d:.3g} vs coupled {c:.3g} "
+                "(it must keep up at every larger n too)")
+    return Result(name, False, expected, repr(got), hint)
+
+
+# ----------------------------------------------------------------------------- proxies (05)
+
+
+def _scheme_medians(df: pd.DataFrame, value: str) -> pd.Series:
+    return df[df["n"] == df["n"].min()].groupby("scheme")[value].median().sort_values()
+
+
+def best_scheme(df: pd.DataFrame, value: str = "nrmse") -> str:
+    """The scheme with the lowest median ``value`` at the smallest n of a ``proxy_grid`` table."""
+    if df.empty or not {"n", "scheme", value} <= set(df.columns):
+        raise ValueError(f"df: needs columns n, scheme and {value!r} (a proxy_grid table)")
+    return str(_scheme_medians(df, value).index[0])
+
+
+def check_best_scheme(got, df: pd.DataFrame, value: str = "nrmse") -> Result:
+    """Check which scheme has the lowest median ``value`` at the smallest n, read from ``df``."""
+    med = _scheme_medians(df, value)
+    name = f"lowest median {value} at n = {int(df['n'].min())}"
+    want = best_scheme(df, value)
+    expected = f"{want!r} (one of {list(med.index)!r})"
+    if got not in list(med.index):
+        return Result(name, False, expected, repr(got), f"pick one of {list(med.index)!r}")
+    if got == want:
+        return Result(name, True, expected, repr(got))
+    return Result(name, False, expected, repr(got),
+                  f"median {value} of {got!r} is {med[got]:.3g}, {want!r} has {med[want]:.3g}: "
+                  "filter df to the smallest n, group by scheme, take the median")
+
+
+# ----------------------------------------------------------------------------- stability (06)
+
+
+def _dist_medians(df: pd.DataFrame) -> pd.Series:
+    if not {"on", "dist_to_opt"} <= set(df.columns) or not {"proxy", "true"} <= set(df["on"]):
+        raise ValueError("df: needs proxy and true runs with a dist_to_opt column (a stability table)")
+    return df.groupby("on")["dist_to_opt"].median()
+
+
+def closer_to_optimum(df: pd.DataFrame) -> str:
+    """``"proxy"`` or ``"true"``: whose returned points lie closer to x* (median over runs)."""
+    med = _dist_medians(df)
+    return "proxy" if med["proxy"] < med["true"] else "true"
+
+
+def check_closer_to_optimum(got, df: pd.DataFrame) -> Result:
+    """Check whether runs on the proxy or on the true function end closer to x*, read from ``df``."""
+    med = _dist_medians(df)
+    name = "closer to x*: runs on the proxy or on the true function (median distance)"
+    want = closer_to_optimum(df)
+    expected = f"{want!r} (one of ['proxy', 'true'])"
+    if got not in ("proxy", "true"):
+        return Result(name, False, expected, repr(got), "pick 'proxy' or 'true'")
+    if got == want:
+        return Result(name, True, expected, repr(got))
+    return Result(name, False, expected, repr(got),
+                  f"median distance to x*: proxy runs {med['proxy']:.3g}, true runs {med['true']:.3g}")
+
+
+def optimistic_share(df: pd.DataFrame) -> float:
+    """Fraction of proxy runs whose proxy value at the returned point is below the true one."""
+    proxy = df[df["on"] == "proxy"]
+    if proxy.empty or "proxy_gap" not in proxy:
+        raise ValueError("df: needs proxy runs with a proxy_gap column (a stability table)")
+    return float((proxy["proxy_gap"] < 0).mean())
+
+
 # ----------------------------------------------------------------------------- solutions
 
 
@@ -383,6 +538,14 @@ SOLUTIONS: dict[str, Callable[[], Any]] = {
     "measure_relative_mse": lambda: _measure_relative_mse,
     "discrepancy_ordering": lambda: _discrepancy_ordering(),
     "mc_error_slope": lambda: {s: v[0] for s, v in _SLOPES.items()},
+    "hybrid_step_rows": lambda: hybrid_step_rows,
+    "exact_vjp_estimator": lambda: "coordinate central",
+    "coupling_follows_program": lambda: True,
+    "catch_up_labels": lambda: catch_up_labels,
+    "mean_predictor_nrmse": lambda: 1.0,
+    "best_scheme": lambda: best_scheme,
+    "closer_to_optimum": lambda: closer_to_optimum,
+    "optimistic_share": lambda: optimistic_share,
 }
 
 
