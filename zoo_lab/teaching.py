@@ -42,6 +42,9 @@ __all__ = [
     "closer_to_optimum",
     "check_closer_to_optimum",
     "optimistic_share",
+    "check_optimistic_share",
+    "QUIZZES",
+    "check_quiz",
     "solution",
     "SOLUTIONS",
 ]
@@ -511,6 +514,63 @@ def optimistic_share(df: pd.DataFrame) -> float:
     return float((proxy["proxy_gap"] < 0).mean())
 
 
+def check_optimistic_share(got, df: pd.DataFrame) -> Result:
+    """Check the fraction of proxy runs with a negative proxy gap, read from ``df`` (± 0.01)."""
+    name = "share of proxy runs where the proxy is optimistic (proxy_gap < 0)"
+    want = optimistic_share(df)
+    expected = f"{want:.3f} (a fraction in [0, 1], ± 0.01)"
+    try:
+        g = float(got)
+    except (TypeError, ValueError):
+        return Result(name, False, expected, repr(got), "give a fraction, e.g. 0.25")
+    if abs(g - want) <= 0.01:
+        return Result(name, True, expected, f"{g:.3f}")
+    gaps = df[df["on"] == "proxy"]["proxy_gap"]
+    if abs(g - float((gaps > 0).mean())) <= 0.01 or abs(g - float((gaps >= 0).mean())) <= 0.01:
+        hint = "that is the share of pessimistic runs: optimistic means proxy_gap < 0"
+    elif abs(g / 100 - want) <= 0.01:
+        hint = "give a fraction between 0 and 1, not a percentage"
+    elif abs(g - float((df["proxy_gap"] < 0).mean())) <= 0.01:
+        hint = "count the proxy runs only (df['on'] == 'proxy'): true runs have no proxy gap"
+    else:
+        hint = "take the proxy runs, then the mean of (proxy_gap < 0)"
+    return Result(name, False, expected, f"{g:.3f}", hint)
+
+
+# ----------------------------------------------------------------------------- quizzes
+
+# Concept questions of the notebooks, answered by their text: answers stay out of the cells.
+QUIZZES: dict[str, dict[str, Any]] = {
+    "exact_vjp_estimator": dict(
+        name="exact VJP up to O(μ²) with 2d solver rows per rod",
+        options=("gaussian forward", "gaussian central", "sphere central", "coordinate forward",
+                 "coordinate central"),
+        answer="coordinate central",
+        hints={"gaussian forward": "random directions leave sampling error at any μ; forward costs q + 1 rows",
+               "gaussian central": "random directions leave sampling error however small μ is",
+               "sphere central": "random directions leave sampling error however small μ is",
+               "coordinate forward": "forward differences have an O(μ) error and cost d + 1 rows"}),
+    "coupling_follows_program": dict(
+        name="coupling makes the network agree with the program, not with experiment",
+        options=(True, False), answer=True,
+        hints={False: "the knowledge loss compares with what F computes: if F is biased, so is the network"}),
+    "mean_predictor_nrmse": dict(
+        name="nrmse of a proxy that always predicts the mean of f", answer=1.0, rtol=0.05,
+        hint="nrmse = RMSE / std(f), and predicting the mean leaves an RMSE of std(f)"),
+}
+
+
+def check_quiz(name: str, got) -> Result:
+    """Check the answer to the concept question ``name`` of :data:`QUIZZES`."""
+    if name not in QUIZZES:
+        raise ValueError(f"name: unknown quiz {name!r}; allowed: {', '.join(sorted(QUIZZES))}")
+    qz = QUIZZES[name]
+    if "options" in qz:
+        return check_choice(got, qz["answer"], name=qz["name"], options=qz["options"],
+                            hints=qz.get("hints"))
+    return check_value(got, qz["answer"], name=qz["name"], rtol=qz["rtol"], hint=qz["hint"])
+
+
 # ----------------------------------------------------------------------------- solutions
 
 
@@ -539,10 +599,10 @@ SOLUTIONS: dict[str, Callable[[], Any]] = {
     "discrepancy_ordering": lambda: _discrepancy_ordering(),
     "mc_error_slope": lambda: {s: v[0] for s, v in _SLOPES.items()},
     "hybrid_step_rows": lambda: hybrid_step_rows,
-    "exact_vjp_estimator": lambda: "coordinate central",
-    "coupling_follows_program": lambda: True,
+    "exact_vjp_estimator": lambda: QUIZZES["exact_vjp_estimator"]["answer"],
+    "coupling_follows_program": lambda: QUIZZES["coupling_follows_program"]["answer"],
     "catch_up_labels": lambda: catch_up_labels,
-    "mean_predictor_nrmse": lambda: 1.0,
+    "mean_predictor_nrmse": lambda: QUIZZES["mean_predictor_nrmse"]["answer"],
     "best_scheme": lambda: best_scheme,
     "closer_to_optimum": lambda: closer_to_optimum,
     "optimistic_share": lambda: optimistic_share,
