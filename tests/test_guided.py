@@ -302,3 +302,10 @@ def test_study_plots_and_panel_update():
     assert list(panel.figure.data[2].y) != before
     with pytest.raises(ValueError, match="estimator"):
         update_guided_figure(panel.figure, "gaussian", 3, 32, 4)
+
+
+def test_residual_ratio():
+    f = zl.functions.get("sphere", 3)
+    assert G.residual_ratio(f, f, np.ones(3)) == 0.0
+    # ∇f = (2, 2, 2), ∇p = (1, 1, 1): ρ = ‖(1, 1, 1)‖ / ‖(2, 2, 2)‖ = 1/2
+    assert G.residual_ratio(f, lambda X: X.sum(1), np.ones(3)) == pytest.approx(0.5)

@@ -55,7 +55,7 @@ from zoo_lab._directions import as_point, check_values, is_torch, rng_from, to_b
 from zoo_lab.estimators import Estimator, Query, register
 
 __all__ = ["GUIDED", "GuidedEstimator", "GuidedQuery", "ControlVariate", "GuidedES",
-           "PriorGuided", "ProxyOnly", "prgf_lambda", "guided_es_theory_relative_mse"]
+           "PriorGuided", "ProxyOnly", "prgf_lambda", "residual_ratio", "guided_es_theory_relative_mse"]
 
 GUIDED: tuple[str, ...] = ("control_variate", "guided_es", "prior_guided")
 # estimators.NAMES lists the estimators that ``make(name, q, mu)`` builds without extra
@@ -339,6 +339,14 @@ def guided_es_theory_relative_mse(d: int, n_pairs: int, alpha: float) -> float:
     """
     a = float(alpha)
     return (1 - a) ** 2 * (d - 1) + (d * (1 + (1 - a) ** 2) + a * (2 - a)) / n_pairs
+
+
+def residual_ratio(fun, proxy, x) -> float:
+    """ρ = ‖∇(f − p)(x)‖ / ‖∇f(x)‖ for a torch-differentiable ``fun`` (the control variate's gain is ρ²)."""
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    gf, _ = _ScalarProxy(fun).value_grad(xt)
+    gp, _ = _ScalarProxy(proxy).value_grad(xt)
+    return float(torch.linalg.norm(gf - gp) / torch.linalg.norm(gf))
 
 
 def prgf_lambda(alpha2: float, d: int, q: int) -> float:
