@@ -13,10 +13,15 @@ Hand-outs open offline: plotly figures are re-rendered from their JSON with
 plotly.js embedded once per page; widget views are dropped (they need a widget
 manager from a CDN) and panels show a static copy of their figure instead
 (the kernel runs with ``ZOO_LAB_HANDOUT=1``, see ``zoo_lab.widgets._panel``);
-remote ``<script src>`` tags (require.js, MathJax) are removed. Markdown math
-stays as readable TeX source unless ``ZOO_LAB_MATHJAX_URL`` points at a MathJax the
-reader can load (a relative path shipped next to the pages, or a local server):
-no offline MathJax is a dependency of zoo_lab.
+remote ``<script src>`` tags (require.js, MathJax) are removed.
+
+Maths renders offline when the machine that renders the pages has MathJax 2
+(Debian's ``libjs-mathjax``, installed by ``make browser``): the files needed for
+TeX input and SVG output (SVG needs no web fonts, which ``file://`` pages may not
+load) are copied to ``OUT/_static/mathjax/`` and the pages load them by a relative
+path, so the folder can be zipped and handed out. Without MathJax the formulas stay
+readable TeX source and each page says so in one line. ``ZOO_LAB_MATHJAX_URL``
+overrides the choice (a relative path or a local server).
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ import html
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["main", "run_notebook", "notebook_paths", "write_html", "write_index", "KERNEL_NAME",
-           "SMOKE_PARAMETERS", "REMOTE_URL_RE"]
+           "SMOKE_PARAMETERS", "REMOTE_URL_RE", "find_mathjax", "stage_mathjax", "MATHJAX_DIRS",
+           "MATHJAX_NOTE"]
 
 KERNEL_NAME = "zoo_lab"
 SMOKE_PARAMETERS = {"SMOKE": True}
@@ -52,6 +59,17 @@ _EMPTY_SCRIPT_RE = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']\s*["'][^>]*>\s*
 # nbconvert's lab template imports mermaid from a CDN when a page has diagrams; ours have none
 _MERMAID_RE = re.compile(r"""<script\b[^>]*type\s*=\s*["']module["'][^>]*>(?:(?!</script>).)*?mermaid"""
                          r"""(?:(?!</script>).)*</script>""", re.IGNORECASE | re.DOTALL)
+# MathJax 2 as Debian's libjs-mathjax installs it; the first folder that has it is used
+MATHJAX_DIRS = (Path("/usr/share/javascript/mathjax"), Path("/usr/share/mathjax"))
+MATHJAX_STATIC = "_static/mathjax"
+MATHJAX_CONFIG = "TeX-AMS_SVG-full,Safe"
+# What TeX-AMS_SVG-full loads: the combined config, the extensions it may load on demand, the
+# TeX input and SVG output jax with the TeX SVG glyphs (JavaScript files, no web fonts)
+_MATHJAX_FILES = ("MathJax.js", "config/TeX-AMS_SVG-full.js", "config/Safe.js", "extensions",
+                  "jax/input/TeX", "jax/element", "jax/output/SVG/config.js", "jax/output/SVG/jax.js",
+                  "jax/output/SVG/autoload", "jax/output/SVG/fonts/TeX", "jax/output/PreviewHTML")
+MATHJAX_NOTE = ("Formulas are shown as TeX source: MathJax was not installed where this page was rendered "
+                "(Debian: apt-get install libjs-mathjax, or make browser).")
 _MATHJAX_CONFIG_RE = re.compile(r"""<script\b[^>]*type\s*=\s*["']text/x-mathjax-config["'][^>]*>.*?</script>""",
                                 re.IGNORECASE | re.DOTALL)
 
@@ -160,13 +178,52 @@ def handout_notebook(nb) -> tuple[object, int]:
     return nb, n_figures
 
 
+def find_mathjax() -> Path | None:
+    """The first folder of :data:`MATHJAX_DIRS` holding MathJax 2 with its TeX→SVG files, else None."""
+    for folder in MATHJAX_DIRS:
+        if all((Path(folder) / f).exists() for f in _MATHJAX_FILES):
+            return Path(folder)
+    return None
+
+
+def stage_mathjax(out_dir) -> str | None:
+    """Copy MathJax's TeX→SVG files to ``out_dir/_static/mathjax``; return the URL pages use.
+
+    The URL is relative to ``out_dir``; None when no MathJax is installed. Copied once per
+    folder (a complete copy is kept; a partial one from an interrupted run is replaced).
+    """
+    src = find_mathjax()
+    if src is None:
+        return None
+    out_dir = Path(out_dir)
+    dest = out_dir / MATHJAX_STATIC
+    stamp = dest / ".complete"
+    if not stamp.is_file():
+        tmp = out_dir / f"{MATHJAX_STATIC}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for rel in _MATHJAX_FILES:
+            s, d = src / rel, tmp / rel
+            d.parent.mkdir(parents=True, exist_ok=True)
+            if s.is_dir():
+                shutil.copytree(s, d)  # follows links: Debian links some files into /usr/share
+            else:
+                shutil.copyfile(s, d)
+        (tmp / ".complete").write_text(f"copied from {src}\n", encoding="utf-8")
+        shutil.rmtree(dest, ignore_errors=True)
+        tmp.rename(dest)
+    return f"{MATHJAX_STATIC}/MathJax.js?config={MATHJAX_CONFIG}"
+
+
 def _offline_page(body: str, with_plotly: bool, mathjax: str = "") -> str:
-    """Strip remote script tags; add MathJax (if any) and plotly.js (once) to the head."""
+    """Strip remote script tags; add MathJax (or a note that maths is TeX) and plotly.js (once)."""
     body = _EMPTY_SCRIPT_RE.sub("", _REMOTE_SCRIPT_RE.sub("", body))
     if "class=\"jp-Mermaid" not in body:
         body = _MERMAID_RE.sub("", body)
     if not mathjax:
         body = _MATHJAX_CONFIG_RE.sub("", body)
+        note = (f'<p class="zoo-lab-mathjax-note" style="font:13px sans-serif;color:#666;'
+                f'margin:8px 16px">{html.escape(MATHJAX_NOTE)}</p>')
+        body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + note, body, count=1)
     head = []
     if mathjax:
         head.append(f'<script src="{html.escape(mathjax, quote=True)}"></script>')
@@ -190,8 +247,8 @@ def write_html(executed) -> Path:
     exporter = HTMLExporter(template_name="lab")
     exporter.mathjax_url = ""  # nbconvert's script tag is removed; ours goes in the head
     body, _ = exporter.from_notebook_node(nb)
-    mathjax = os.environ.get(MATHJAX_ENV, "").strip()
     target = executed.with_suffix(".html")
+    mathjax = os.environ.get(MATHJAX_ENV, "").strip() or stage_mathjax(target.parent) or ""
     target.write_text(_offline_page(body, n_figures > 0, mathjax), encoding="utf-8")
     return target
 
