@@ -23,16 +23,17 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	@$(MAKE) --no-print-directory browser
 	@touch $(STAMP)
 
-# Chromium and its driver from Debian's packages for the real-browser test;
-# skipped (and the browser test skips with the reason) where apt is unavailable.
+# Chromium and its driver from Debian's packages for the real-browser test, and MathJax 2
+# (libjs-mathjax) that `zoo-lab run` copies next to the hand-outs for offline maths;
+# skipped (the browser test skips with the reason, hand-outs show TeX) where apt is unavailable.
 browser:
-	@if command -v chromium >/dev/null 2>&1; then \
-	  echo "chromium: $$(command -v chromium)"; \
+	@if command -v chromium >/dev/null 2>&1 && [ -f /usr/share/javascript/mathjax/MathJax.js ]; then \
+	  echo "chromium: $$(command -v chromium); mathjax: /usr/share/javascript/mathjax"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-	    || echo "warning: could not install chromium; the browser test will be skipped"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver libjs-mathjax >/dev/null) \
+	    || echo "warning: could not install chromium/libjs-mathjax: without chromium the browser test skips, without MathJax hand-outs show TeX"; \
 	else \
-	  echo "note: no chromium and no root apt-get; the browser test will be skipped"; \
+	  echo "note: no root apt-get for chromium/libjs-mathjax: without chromium the browser test skips, without MathJax hand-outs show TeX"; \
 	fi
 
 # --allow-root only when run as root (containers, CI-like machines)
