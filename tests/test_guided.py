@@ -304,6 +304,14 @@ def test_study_plots_and_panel_update():
         update_guided_figure(panel.figure, "gaussian", 3, 32, 4)
 
 
+def test_vjp_cosine_coarse_twin_guides_blackbox():
+    df = zl.studies.guided_vjp_cosine(methods=("gaussian", "control_variate"), q=2, rows=2,
+                                      seeds=range(2))
+    med = df.groupby("method")["cosine"].median()
+    assert med["control_variate"] > 0.9 and med["control_variate"] > med["gaussian"]
+    assert (df["queries_per_rod"] == 2).all()  # forward: F(z) reused, q rows per rod
+
+
 def test_residual_ratio():
     f = zl.functions.get("sphere", 3)
     assert G.residual_ratio(f, f, np.ones(3)) == 0.0
