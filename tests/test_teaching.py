@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -337,3 +341,48 @@ def test_optimistic_share():
     assert "proxy runs only" in r.hint
     with pytest.raises(ValueError, match="df: needs proxy runs"):
         T.optimistic_share(df[df["on"] == "true"])
+
+
+# ----------------------------------------------------------------------------- the notebooks' cells
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _namespace(key: str, solutions: bool) -> dict:
+    """What the notebook's earlier cells define, small: the exercise cells run on it."""
+    ns = dict(np=np, pd=pd, zl=zl, SMOKE=False, SOLUTIONS=solutions)
+    ns.update({"02": dict(EX_TRIALS=200), "03": dict(N_TRAIN=16, Q=8),
+               "04": dict(comb_df=_low_data_df({2: 3.0, 4: 2.0, 8: 1.05, 16: 0.9})),
+               "05": dict(df=_grid_df()), "06": dict(df=_stability_df(2.0, 0.1))}.get(key, {}))
+    return ns
+
+
+def _run_cell(source: str, ns: dict) -> None:
+    """Run a cell like IPython: its last expression is evaluated too."""
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), ns)
+    if last is not None:
+        eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns)
+
+
+@pytest.mark.parametrize("key", ["01", "02", "03", "04", "05", "06"])
+@pytest.mark.parametrize("solutions", [False, True], ids=["fresh", "solutions"])
+def test_notebook_exercise_cells(key, solutions, monkeypatch, capsys):
+    """As committed, every check of a notebook says "not yet" (and never raises); with
+    SOLUTIONS = True every check passes. The cells run on small stand-in tables."""
+    path = next(NOTEBOOKS.glob(f"{key}_*.ipynb"))
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and "zl.teaching.check" in c.source]
+    assert len(cells) >= 2, f"{path.name}: needs 2-3 exercises, found {len(cells)}"
+    results = []
+    for name in T.__all__:
+        if name.startswith("check_"):
+            fn = getattr(T, name)
+            monkeypatch.setattr(T, name, lambda *a, _fn=fn, **k: results.append(_fn(*a, **k)) or results[-1])
+    ns = _namespace(key, solutions)
+    for source in cells:
+        before = len(results)
+        _run_cell(source, ns)
+        assert len(results) > before, f"{path.name}: a check cell ran no check:\n{source}"
+    assert all(bool(r) == solutions for r in results), "\n".join(map(str, results))
