@@ -209,8 +209,11 @@ def stage_mathjax(out_dir) -> str | None:
             else:
                 shutil.copyfile(s, d)
         (tmp / ".complete").write_text(f"copied from {src}\n", encoding="utf-8")
-        shutil.rmtree(dest, ignore_errors=True)
-        tmp.rename(dest)
+        if not stamp.is_file():  # else a run beside this one finished its copy first
+            shutil.rmtree(dest, ignore_errors=True)
+            with contextlib.suppress(OSError):  # lost that race just now: its copy is as good
+                tmp.rename(dest)
+        shutil.rmtree(tmp, ignore_errors=True)
     return f"{MATHJAX_STATIC}/MathJax.js?config={MATHJAX_CONFIG}"
 
 
