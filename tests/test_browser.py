@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from _jupyter_server import CHROMIUM, CHROMIUM_ARGS, LabServer, is_local, jupyter_lab
 
-from zoo_lab.cli import REMOTE_URL_RE, notebook_paths
+from zoo_lab.cli import MATHJAX_NOTE, REMOTE_URL_RE, find_mathjax, notebook_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01_sampling_schemes.ipynb"
@@ -194,6 +194,17 @@ def _drive_notebook(page, server: LabServer, name: str) -> None:
 # --------------------------------------------------------------------------- hand-outs
 
 HANDOUT_NOTEBOOKS = notebook_paths(ROOT / "notebooks")
+MATHJAX = find_mathjax()
+# MathJax 2 is done when its queue is empty after start-up; each formula is a math/tex script,
+# rendered ones get a .MathJax_SVG element, failed TeX a .noError/.merror one.
+_MATHJAX_DONE_JS = """() => !!(window.MathJax && MathJax.isReady && MathJax.Hub
+  && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running)"""
+_MATHJAX_COUNTS_JS = """() => ({
+  formulas: document.querySelectorAll('script[type^="math/tex"]').length,
+  rendered: [...document.querySelectorAll('.MathJax_SVG')].filter(e => e.querySelector('svg')).length,
+  failed: document.querySelectorAll('.noError, .merror').length,
+  dollars: [...document.querySelectorAll('.jp-MarkdownOutput')]
+    .map(e => (e.innerText.match(/\\$[^$\\n]{1,80}\\$/g) || []).length).reduce((a, b) => a + b, 0)})"""
 
 
 def _check_page_file(page: Path) -> None:
@@ -243,9 +254,26 @@ def test_handout_opens_offline(nb: Path, tmp_path, browser):
         if n_div:  # every figure div got drawn by the embedded plotly.js
             wait_for(page, "(n) => document.querySelectorAll('.plotly-graph-div .main-svg').length >= n",
                      30, f"{page_file.name}: figures to draw", arg=n_div)
+        maths = _check_maths(page, page_file, nb == NOTEBOOK)
         assert not errors, f"{page_file.name}: console errors {errors[:3]}"
-        print(f"hand-out {page_file.name}: {n_div} figures drawn, no console error")
+        print(f"hand-out {page_file.name}: {n_div} figures drawn, {maths}, no console error")
     finally:
         context.close()
     outside = [u for u in requests if not is_local(u)]
     assert not outside and not leaked, f"requests left the machine: {outside[:5]}"
+
+
+def _check_maths(page, page_file: Path, expect_math: bool) -> str:
+    """With MathJax installed every formula renders as SVG; without, the page says why."""
+    if MATHJAX is None:
+        assert MATHJAX_NOTE in page.content(), f"{page_file.name}: no note that maths is TeX source"
+        return "maths as TeX source (no MathJax installed)"
+    assert (page_file.parent / "_static" / "mathjax" / "MathJax.js").is_file()
+    wait_for(page, _MATHJAX_DONE_JS, 60, f"{page_file.name}: MathJax to typeset the page")
+    n = page.evaluate(_MATHJAX_COUNTS_JS)
+    if expect_math:
+        assert n["formulas"] > 10, f"{page_file.name}: MathJax found no formulas: {n}"
+    assert n["rendered"] == n["formulas"], f"{page_file.name}: formulas not all rendered: {n}"
+    assert n["failed"] == 0, f"{page_file.name}: TeX errors in {n['failed']} formulas"
+    assert n["dollars"] == 0, f"{page_file.name}: $...$ left as text: {n}"
+    return f"{n['rendered']} formulas rendered by MathJax (SVG)"
