@@ -276,12 +276,13 @@ def register(cls: type[Estimator]) -> type[Estimator]:
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
         raise ValueError(f"name: estimator {cls.name!r} is already registered")
     _REGISTRY[cls.name] = cls
-    NAMES = tuple(_REGISTRY)
+    # NAMES: the estimators make(name, q, mu) builds alone; proxy-guided ones need proxy=
+    NAMES = tuple(n for n, c in _REGISTRY.items() if not getattr(c, "requires_proxy", False))
     return cls
 
 
 def names() -> tuple[str, ...]:
-    """Names of all registered estimators, in registration order."""
+    """Names of all registered estimators (proxy-guided ones included), in registration order."""
     return tuple(_REGISTRY)
 
 
@@ -431,3 +432,7 @@ class Orthogonal(_AtMostD):
 
 def _index(a: np.ndarray, like):
     return torch.as_tensor(a, device=like.device) if is_torch(like) else a
+
+
+# the proxy-guided estimators (zoo_lab.guided) register themselves into this registry
+from zoo_lab import guided as _guided  # noqa: E402,F401

@@ -59,9 +59,7 @@ __all__ = ["GUIDED", "GuidedEstimator", "GuidedQuery", "ControlVariate", "Guided
 
 GUIDED: tuple[str, ...] = ("control_variate", "guided_es", "prior_guided")
 # estimators.NAMES lists the estimators that ``make(name, q, mu)`` builds without extra
-# arguments (tests and panels iterate over it); guided ones need ``proxy=``, so registering
-# them must not add them there. They are in ``estimators.names()`` and ``make`` knows them.
-_PLAIN_NAMES = estimators.NAMES
+# arguments; guided ones set ``requires_proxy = True`` and are only in ``estimators.names()``.
 
 
 @dataclass(frozen=True, eq=False)
@@ -416,9 +414,6 @@ class PriorGuided(GuidedEstimator):
         bstar = m1 / den if den > 0 else 0.0
         out = bstar * ghat
         return torch.as_tensor(out).to(query.x) if is_torch(query.x) else out.astype(query.x.dtype)
-
-
-estimators.NAMES = _PLAIN_NAMES  # see the note at GUIDED
 
 
 class ProxyOnly(GuidedEstimator):
