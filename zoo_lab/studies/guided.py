@@ -13,10 +13,19 @@ f(x) − f* ≤ ``target`` · (f(x₀) − f*). Proxies are torch-differentiable
 The heat problem (``problem="heat"``) recovers zone conductivities from sensor readings
 (:mod:`zoo_lab.knowledge.heat`); its proxy is the torch twin on a **coarser grid**, a
 physically biased low-fidelity model.
+
+The materials problem (``problem="materials"``, :mod:`zoo_lab.knowledge.materials`) finds the
+equilibrium lattice constants a₁…a_d of d Cu–Au compositions at once by minimising
+f(a) = (1/d) Σᵢ [E(cᵢ, aᵢ) − E_min(cᵢ)] (EMT energy per atom, eV; f* = 0). One objective row
+costs d EMT rows, so its queries, budget and ``proxy_rows`` count **EMT rows**. Its proxies:
+``"shifted"`` is Vegard's law with harmonic wells, fitted on 10 EMT rows around the handbook
+lattice constants of Cu and Au (biased by the alloy's bowing, ≈ 0.03 Å); ``"nn"`` is an MLP
+of E(c, a) fitted on ``n_train`` Sobol (c, a) rows. There is no torch EMT, so no ``"exact"``.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,10 +56,16 @@ class GuidedProblem:
     f_opt: float
     dim: int
     low_fidelity: object = None  # a built-in biased proxy (heat: coarse twin)
+    rows_per_eval: int = 1  # program rows per objective row (materials: one EMT row per composition)
+    start: object = None  # seed -> x0 (default: the middle half of the box)
+    info: dict | None = None  # problem-specific data (materials: compositions, a_eq, E_min)
 
 
 def guided_problem(problem: str, dim: int = 10) -> GuidedProblem:
-    """A benchmark function by name (any dim), or ``"heat"`` (dim = number of zones)."""
+    """A benchmark function by name (any dim), ``"heat"`` (dim = number of zones) or
+    ``"materials"`` (dim = number of Cu–Au compositions, 1–16)."""
+    if problem == "materials":
+        return _materials_problem(int(dim))
     if problem == "heat":
         rod = heat.HeatRod(n_zones=dim, n_cells=max(32, 4 * dim), n_steps=30, t_final=0.3,
                            n_snapshots=3)
@@ -72,7 +87,8 @@ def guided_problem(problem: str, dim: int = 10) -> GuidedProblem:
 
         return GuidedProblem("heat", fun, rod.bounds, 0.0, dim, low)
     if problem not in functions.names():
-        raise ValueError(f"problem: got {problem!r}; allowed: heat, {', '.join(functions.names())}")
+        raise ValueError(f"problem: got {problem!r}; allowed: heat, materials, "
+                         f"{', '.join(functions.names())}")
     f = functions.get(problem, dim)
     return GuidedProblem(problem, f, f.bounds, float(f.f_opt), dim)
 
@@ -85,6 +101,8 @@ def guided_proxy(prob: GuidedProblem, kind: str = "shifted", *, shift: float = 0
     """
     if kind not in GUIDED_PROXIES:
         raise ValueError(f"kind: got {kind!r}; allowed: {', '.join(GUIDED_PROXIES)}")
+    if prob.name == "materials":
+        return _materials_proxy(prob, kind, n_train=n_train, hidden=hidden, seed=seed)
     if kind == "exact":
         return prob.fun
     if kind == "shifted":
@@ -124,6 +142,8 @@ def _estimator(method: str, proxy, q: int, mu: float, d: int, alpha: float):
 
 def _start(prob: GuidedProblem, seed) -> np.ndarray:
     """A start drawn in the middle half of the box (away from the optimum for most functions)."""
+    if prob.start is not None:
+        return prob.start(seed)
     rng = np.random.default_rng(seed)
     lo, hi = prob.bounds[:, 0], prob.bounds[:, 1]
     mid, half = (lo + hi) / 2, (hi - lo) / 2
@@ -133,15 +153,20 @@ def _start(prob: GuidedProblem, seed) -> np.ndarray:
 def guided_run(prob: GuidedProblem, method: str, proxy=None, *, q: int = 10, mu: float = 1e-4,
                lr: float = 0.05, budget: int = 2000, target: float = 1e-2, alpha: float = 0.5,
                seed=0):
-    """One ZO-Adam run of ``method``; returns (OptimizeResult, queries to target or NaN, f₀)."""
+    """One ZO-Adam run of ``method``; returns (OptimizeResult, queries to target or NaN, f₀).
+
+    ``budget`` and the returned queries count program rows: objective rows × ``prob.rows_per_eval``
+    (``res.n_evals`` and ``res.history`` stay in objective rows).
+    """
     x0 = _start(prob, seed)
     f0 = float(np.asarray(prob.fun(x0[None]))[0])
     f_target = prob.f_opt + target * (f0 - prob.f_opt)
     est = _estimator(method, proxy, q, mu, prob.dim, alpha)
-    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, budget=budget, iters=budget, bounds=prob.bounds,
-                           f_target=f_target, seed=seed)
+    k = prob.rows_per_eval
+    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, budget=budget // k, iters=budget,
+                           bounds=prob.bounds, f_target=f_target, seed=seed)
     hit = res.history["fun"] <= f_target
-    queries = float(res.history["n_evals"][np.argmax(hit)]) if hit.any() else np.nan
+    queries = float(k * res.history["n_evals"][np.argmax(hit)]) if hit.any() else np.nan
     return res, queries, f0
 
 
@@ -153,6 +178,8 @@ def guided_queries_to_target(problems=("sphere",), dims=(10,), methods=GUIDED_ME
     """Tidy table: one row per (problem, dim, method, seed) with real queries to the target.
 
     ``queries`` is NaN when the budget ran out first; ``f_gap`` = (f − f*)/(f₀ − f*) at the end.
+    ``queries``, ``n_evals`` and ``budget`` count program rows (materials: EMT rows);
+    ``proxy_rows`` are the program rows paid once to build the proxy (not in ``queries``).
     The proxy is built once per (problem, dim, seed) and shared by the guided methods.
     """
     rows = []
@@ -167,7 +194,8 @@ def guided_queries_to_target(problems=("sphere",), dims=(10,), methods=GUIDED_ME
                 gap = (res.fun - prob.f_opt) / (f0 - prob.f_opt) if f0 != prob.f_opt else 0.0
                 rows.append(dict(problem=p, dim=d, method=m, proxy=proxy, seed=int(s),
                                  queries=queries, reached=bool(np.isfinite(queries)),
-                                 f_gap=float(gap), n_evals=int(res.n_evals), q=q))
+                                 f_gap=float(gap), n_evals=int(res.n_evals * prob.rows_per_eval),
+                                 q=q, proxy_rows=int(getattr(prox, "program_rows", 0))))
     return pd.DataFrame(rows)
 
 
@@ -280,6 +308,93 @@ def guided_vjp_cosine(methods=("gaussian", "control_variate", "prior_guided", "g
                 out.append(dict(method=m, seed=int(s), q=q, cosine=cos,
                                 queries_per_rod=(box.n_queries - before) / rows))
     return pd.DataFrame(out)
+
+
+# -- materials: lattice constants of several Cu–Au compositions at once ---------------------
+HANDBOOK_A = {"Cu": 3.615, "Au": 4.078}  # experimental lattice constants [Å] (room temperature)
+
+
+def _materials_compositions(dim: int, n_atoms: int) -> np.ndarray:
+    """d compositions spread over (0, 1), on whole-atom counts (one EMT call per row, no mixing)."""
+    return np.round(n_atoms * (np.arange(dim) + 0.5) / dim) / n_atoms
+
+
+@functools.lru_cache(maxsize=8)
+def _materials_problem(dim: int) -> GuidedProblem:
+    from zoo_lab.knowledge import materials as M
+
+    if not 1 <= dim <= 16:
+        raise ValueError(f"dim: got {dim!r}; allowed for materials: 1 to 16 compositions")
+    alloy = M.AlloyEMT()
+    c = _materials_compositions(dim, alloy.n_atoms)
+    # the answer key (Brent per composition; its EMT rows are not counted: it only grades runs)
+    a_eq = np.atleast_1d(M.equilibrium_lattice_constant(c, alloy=alloy, xatol=1e-7))
+    e_min = alloy(np.column_stack([c, a_eq]))[:, 0]
+
+    def fun(A):
+        if torch.is_tensor(A):
+            raise TypeError("materials: the EMT program is numpy only (no torch twin); guided "
+                            "methods need a proxy from guided_proxy(prob, 'shifted' or 'nn')")
+        A = np.asarray(A, dtype=float)
+        E = alloy(np.column_stack([np.tile(c, len(A)), A.ravel()]))[:, 0].reshape(A.shape)
+        return (E - e_min).mean(1)
+
+    def start(seed):
+        rng = np.random.default_rng(seed)
+        return a_eq + rng.uniform(0.08, 0.15, dim) * rng.choice([-1.0, 1.0], dim)
+
+    bounds = np.tile(np.array(alloy.a_bounds), (dim, 1))
+    return GuidedProblem("materials", fun, bounds, 0.0, dim, rows_per_eval=dim, start=start,
+                         info=dict(alloy=alloy, c=c, a_eq=a_eq, e_min=e_min))
+
+
+class _VegardProxy(torch.nn.Module):
+    """p(a) = (1/d) Σᵢ ½ κ(cᵢ)(aᵢ − a_V(cᵢ))²: Vegard's law with harmonic wells (torch)."""
+
+    def __init__(self, c, a_vegard, kappa, program_rows: int):
+        super().__init__()
+        self.register_buffer("a_v", torch.as_tensor(a_vegard, dtype=torch.float64))
+        self.register_buffer("kappa", torch.as_tensor(kappa, dtype=torch.float64))
+        self.c, self.program_rows = np.asarray(c), int(program_rows)
+
+    def forward(self, A):
+        return (0.5 * self.kappa * (A - self.a_v) ** 2).mean(1)
+
+
+class _EnergyNetProxy(torch.nn.Module):
+    """p(a) = (1/d) Σᵢ Ê(cᵢ, aᵢ) with Ê an MLP of the EMT energy fitted on (c, a) rows."""
+
+    def __init__(self, net, c, program_rows: int):
+        super().__init__()
+        self.net = net
+        self.register_buffer("c", torch.as_tensor(c, dtype=torch.float64))
+        self.program_rows = int(program_rows)
+
+    def forward(self, A):
+        rows = torch.stack([self.c.expand_as(A), A], dim=-1).reshape(-1, 2)
+        return self.net(rows).reshape(A.shape).mean(1)
+
+
+def _materials_proxy(prob: GuidedProblem, kind: str, *, n_train: int, hidden, seed):
+    alloy, c = prob.info["alloy"], prob.info["c"]
+    if kind == "exact":
+        raise ValueError("kind: 'exact' is not available for materials (EMT has no torch twin); "
+                         "allowed: shifted (Vegard + harmonic wells), nn")
+    if kind == "shifted":
+        a0, kappa = [], []
+        for el, cc in ((alloy.host, 0.0), (alloy.solute, 1.0)):
+            a = HANDBOOK_A[el] + np.linspace(-0.1, 0.1, 5)
+            p2, p1, _ = np.polyfit(a, alloy(np.column_stack([np.full(5, cc), a]))[:, 0], 2)
+            a0.append(-p1 / (2 * p2))
+            kappa.append(2 * p2)
+        return _VegardProxy(c, (1 - c) * a0[0] + c * a0[1], (1 - c) * kappa[0] + c * kappa[1],
+                            program_rows=10)
+    from zoo_lab import proxy as _proxy
+
+    X = sampling.sample("sobol", n=n_train, bounds=alloy.bounds, seed=seed)
+    net = _proxy.fit(X, alloy(X)[:, 0], bounds=alloy.bounds, hidden=hidden, max_iter=300,
+                     seed=seed, dtype="float64")
+    return _EnergyNetProxy(net, c, program_rows=n_train)
 
 
 class _one_thread:
