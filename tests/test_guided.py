@@ -317,3 +317,29 @@ def test_residual_ratio():
     assert G.residual_ratio(f, f, np.ones(3)) == 0.0
     # ∇f = (2, 2, 2), ∇p = (1, 1, 1): ρ = ‖(1, 1, 1)‖ / ‖(2, 2, 2)‖ = 1/2
     assert G.residual_ratio(f, lambda X: X.sum(1), np.ones(3)) == pytest.approx(0.5)
+
+
+def test_materials_problem_rows_proxies_and_guided_run():
+    """Materials: f* = 0 at the EMT equilibrium, queries count EMT rows (d per objective row),
+    the Vegard proxy is biased by the alloy's bowing (a few 0.01 Å) and guides a run."""
+    S = zl.studies
+    prob = S.guided_problem("materials", 2)
+    a_eq = prob.info["a_eq"]
+    assert prob.rows_per_eval == 2 and prob.f_opt == 0.0
+    assert abs(prob.fun(a_eq[None])[0]) < 1e-12
+    assert np.all(prob.fun(np.array([a_eq + 0.01, a_eq - 0.01])) > 0)
+    px = S.guided_proxy(prob, "shifted")
+    a_v = px.a_v.numpy()
+    assert px.program_rows == 10
+    assert np.all((a_eq - a_v > 0.01) & (a_eq - a_v < 0.06))  # Cu-Au bows above Vegard's law
+    with pytest.raises(ValueError, match="exact"):
+        S.guided_proxy(prob, "exact")
+    with pytest.raises(TypeError, match="numpy only"):
+        prob.fun(torch.as_tensor(a_eq[None]))
+    with pytest.raises(ValueError, match="dim"):
+        S.guided_problem("materials", 0)
+    df = S.guided_queries_to_target(["materials"], [2], methods=("gaussian", "control_variate"),
+                                    q=2, lr=0.01, budget=60, target=0.5, seeds=[0])
+    assert set(df["proxy_rows"]) == {10}
+    assert (df["n_evals"] % 2 == 0).all() and (df["n_evals"] <= 60).all()
+    assert df["reached"].all() and (df["queries"] % 2 == 0).all()
