@@ -9,6 +9,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import zoo_lab as zl
 from zoo_lab import teaching as T
@@ -212,6 +213,34 @@ def test_quizzes_right_and_wrong(quiz):
         T.check_quiz("nope", 1)
 
 
+def test_cv_prediction_right_and_wrong():
+    d, q, rho = 20, 5, 0.3
+    _passed(T.check_cv_prediction(T.solution("cv_relative_mse")(d, q, rho), d, q, rho))
+    _passed(T.check_cv_prediction(21 / 5 * 0.09, d, q, rho))
+    for wrong in [21 / 5, 21 / 5 * 0.3, 0.09, "big", None]:
+        _failed_with_hint(T.check_cv_prediction(wrong, d, q, rho))
+    with pytest.raises(ValueError, match="rho"):
+        T.cv_relative_mse(d, q, -1.0)
+    with pytest.raises(ValueError, match="q"):
+        T.cv_relative_mse(d, 0, 0.3)
+
+
+def test_cv_answers_in_numbers():
+    """The theory matches a measured control-variate MSE; with p = f the estimate is exact."""
+    cv = zl.studies.guided_cv_variance(dim=20, q=5, rhos=(0.3,), seeds=range(400))
+    r = cv.iloc[0]
+    assert abs(r.rel_mse - T.cv_relative_mse(20, 5, 0.3)) < 4 * r.se
+    import zoo_lab.guided  # noqa: F401  (registers the guided estimators)
+
+    w = np.arange(1.0, 6.0)
+
+    def f(X):
+        return X @ torch.as_tensor(w, dtype=X.dtype) if torch.is_tensor(X) else X @ w
+
+    g, _ = zl.estimators.make("control_variate", q=3, mu=1e-3, proxy=f).gradient(f, np.zeros(5), seed=0)
+    assert np.allclose(g, w, rtol=1e-10, atol=1e-10)
+
+
 def test_exact_vjp_answer_is_exact_in_numbers():
     """Coordinate central differences reproduce the exact VJP of the heat rod to O(μ²), at 2d rows."""
     torch = pytest.importorskip("torch")
@@ -366,7 +395,7 @@ def _run_cell(source: str, ns: dict) -> None:
         eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns)
 
 
-@pytest.mark.parametrize("key", ["01", "02", "03", "04", "05", "06"])
+@pytest.mark.parametrize("key", ["01", "02", "03", "04", "05", "06", "07"])
 @pytest.mark.parametrize("solutions", [False, True], ids=["fresh", "solutions"])
 def test_notebook_exercise_cells(key, solutions, monkeypatch, capsys):
     """As committed, every check of a notebook says "not yet" (and never raises); with

@@ -43,6 +43,8 @@ __all__ = [
     "check_closer_to_optimum",
     "optimistic_share",
     "check_optimistic_share",
+    "cv_relative_mse",
+    "check_cv_prediction",
     "QUIZZES",
     "check_quiz",
     "solution",
@@ -537,6 +539,40 @@ def check_optimistic_share(got, df: pd.DataFrame) -> Result:
     return Result(name, False, expected, f"{g:.3f}", hint)
 
 
+# ----------------------------------------------------------------------------- guided ZO (07)
+
+
+def cv_relative_mse(d: int, q: int, rho: float) -> float:
+    """Control variate with q Gaussian forward directions, locally linear f:
+    E‖ĝ − ∇f‖²/‖∇f‖² = ((d+1)/q)·ρ², ρ = ‖∇(f − p)‖/‖∇f‖ (plain ZO: (d+1)/q)."""
+    for arg, v in (("d", d), ("q", q)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise ValueError(f"{arg}: expected an int >= 1, got {v!r}")
+    if not (np.isfinite(rho) and rho >= 0):
+        raise ValueError(f"rho: expected a finite float >= 0, got {rho!r}")
+    return (d + 1) / q * float(rho) ** 2
+
+
+def check_cv_prediction(pred, d: int, q: int, rho: float) -> Result:
+    """Check a predicted control-variate relative MSE against ((d+1)/q)·ρ² (5 %)."""
+    want = cv_relative_mse(d, q, rho)
+    name = f"control-variate relative MSE, d={d}, q={q}, ρ={rho:g}"
+    try:
+        g = float(pred)
+    except (TypeError, ValueError):
+        return Result(name, False, f"{want:.4g}", repr(pred), "give a number")
+    if np.isclose(g, want, rtol=0.05):
+        return Result(name, True, f"{want:.4g}", f"{g:.4g}")
+    plain = (d + 1) / q
+    if np.isclose(g, plain, rtol=0.05):
+        hint = "that is plain Gaussian ZO's error: the control variate multiplies it by ρ²"
+    elif np.isclose(g, plain * rho, rtol=0.05):
+        hint = "the error is a squared norm: ρ enters squared"
+    else:
+        hint = "plain Gaussian ZO has (d+1)/q; the control variate estimates the residual, ρ times smaller"
+    return Result(name, False, f"{want:.4g}", f"{g:.4g}", hint)
+
+
 # ----------------------------------------------------------------------------- quizzes
 
 # Concept questions of the notebooks, answered by their text: answers stay out of the cells.
@@ -557,6 +593,23 @@ QUIZZES: dict[str, dict[str, Any]] = {
     "mean_predictor_nrmse": dict(
         name="nrmse of a proxy that always predicts the mean of f", answer=1.0, rtol=0.05,
         hint="nrmse = RMSE / std(f), and predicting the mean leaves an RMSE of std(f)"),
+    "cv_exact_proxy": dict(
+        name="control_variate with proxy p = f exactly returns",
+        options=("the true gradient (to rounding)", "the true gradient plus ZO noise",
+                 "the plain Gaussian ZO estimate", "zero"),
+        answer="the true gradient (to rounding)",
+        hints={"the true gradient plus ZO noise": "the ZO part estimates ∇(f − p); what is f − p here?",
+               "the plain Gaussian ZO estimate": "that is what a proxy p = 0 gives",
+               "zero": "the ZO residual is zero, but ∇p is added back"}),
+    "cheapest_perfect_proxy": dict(
+        name="fewest real rows to a target when the proxy is exact",
+        options=("gaussian", "coordinate", "proxy_only", "control_variate", "guided_es",
+                 "prior_guided"),
+        answer="proxy_only",
+        hints={"control_variate": "exact, but it still pays q + 1 real rows per step for the correction",
+               "prior_guided": "it still pays q + 2 real rows per step to check the prior",
+               "guided_es": "it still pays its q real rows per step",
+               "gaussian": "it ignores the proxy", "coordinate": "it ignores the proxy"}),
 }
 
 
@@ -606,6 +659,9 @@ SOLUTIONS: dict[str, Callable[[], Any]] = {
     "best_scheme": lambda: best_scheme,
     "closer_to_optimum": lambda: closer_to_optimum,
     "optimistic_share": lambda: optimistic_share,
+    "cv_exact_proxy": lambda: QUIZZES["cv_exact_proxy"]["answer"],
+    "cv_relative_mse": lambda: cv_relative_mse,
+    "cheapest_perfect_proxy": lambda: QUIZZES["cheapest_perfect_proxy"]["answer"],
 }
 
 
