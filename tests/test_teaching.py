@@ -415,3 +415,12 @@ def test_notebook_exercise_cells(key, solutions, monkeypatch, capsys):
         _run_cell(source, ns)
         assert len(results) > before, f"{path.name}: a check cell ran no check:\n{source}"
     assert all(bool(r) == solutions for r in results), "\n".join(map(str, results))
+
+
+def test_expected_answer_hidden_until_first_attempt():
+    from zoo_lab import teaching
+
+    blank = teaching.check_value(None, 576, name="rows")
+    assert not blank and "576" not in str(blank) and "576" not in blank._repr_html_()
+    wrong = teaching.check_value(500, 576, name="rows")
+    assert not wrong and "576" in str(wrong)

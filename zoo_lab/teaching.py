@@ -66,10 +66,20 @@ class Result:
         """True when the check passed."""
         return self.passed
 
+    @property
+    def answered(self) -> bool:
+        """False while the learner has given nothing yet (the expected answer stays hidden)."""
+        return self.got not in ("None", "nan", "", "not implemented yet")
+
+    def _expected_shown(self) -> str:
+        # revealing the answer before a first attempt would spoil the exercise
+        return self.expected if self.answered else "(shown after your first answer)"
+
     def __str__(self) -> str:
         """Plain-text feedback (terminals, logs)."""
         mark = "PASSED" if self.passed else "NOT YET"
-        lines = [f"[{mark}] {self.name}", f"  expected: {self.expected}", f"  got:      {self.got}"]
+        lines = [f"[{mark}] {self.name}", f"  expected: {self._expected_shown()}",
+                 f"  got:      {self.got}"]
         if self.hint and not self.passed:
             lines.append(f"  hint:     {self.hint}")
         return "\n".join(lines)
@@ -81,7 +91,7 @@ class Result:
         ok = self.passed
         color, bg, mark = ("#1a7f37", "#eef9f0", "&#10004; passed") if ok else (
             "#b35900", "#fff6ea", "&#10008; not yet")
-        rows = [("expected", self.expected), ("got", self.got)]
+        rows = [("expected", self._expected_shown()), ("got", self.got)]
         if self.hint and not ok:
             rows.append(("hint", self.hint))
         body = "".join(
