@@ -334,6 +334,10 @@ def test_materials_problem_rows_proxies_and_guided_run():
     assert np.all((a_eq - a_v > 0.01) & (a_eq - a_v < 0.06))  # Cu-Au bows above Vegard's law
     with pytest.raises(ValueError, match="exact"):
         S.guided_proxy(prob, "exact")
+    nn = S.guided_proxy(prob, "nn", n_train=32, hidden=(8, 8))  # an MLP of E(c, a) on 32 EMT rows
+    a = torch.tensor(a_eq[None], requires_grad=True)
+    nn(a).sum().backward()
+    assert nn.program_rows == 32 and a.grad.shape == (1, 2) and torch.isfinite(a.grad).all()
     with pytest.raises(TypeError, match="numpy only"):
         prob.fun(torch.as_tensor(a_eq[None]))
     with pytest.raises(ValueError, match="dim"):
