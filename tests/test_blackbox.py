@@ -297,3 +297,13 @@ def test_grad_dims_holds_context_columns_fixed():
     assert box.n_queries == 4 + 4 * 2 * 2  # two perturbed columns, central
     with pytest.raises(ValueError, match=r"grad_dims: expected indices in \[0, 3\)"):
         zl.BlackBox(smooth_program, 3, 2, grad_dims=[3])
+
+
+def test_vjp_method_returns_gradient_and_backward_cost():
+    est = zl.estimators.make("coordinate", mu=1e-5, difference="central")
+    box = zl.BlackBox(smooth_program, 3, 2, estimator=est)
+    z = torch.randn(3, 3, dtype=torch.float64)
+    v = torch.randn(3, 2, dtype=torch.float64)
+    g, cost = box.vjp(z, v)
+    torch.testing.assert_close(g, torch.autograd.functional.vjp(smooth_torch, z, v)[1], atol=1e-5, rtol=0)
+    assert cost == 3 * 2 * 3 and box.n_queries == 3 + cost

@@ -157,6 +157,18 @@ class BlackBox(torch.nn.Module):
         y = _ZOFunction.apply(z, self)
         return y[0] if single else y
 
+    def vjp(self, z, v) -> tuple[torch.Tensor, int]:
+        """ZO estimate of vᵀJ at rows ``z`` for cotangents ``v``, and the program rows the backward cost.
+
+        The forward pass runs first (its rows are not counted in the returned cost).
+        """
+        z = torch.as_tensor(z).detach().clone().requires_grad_(True)
+        v = torch.as_tensor(v, dtype=z.dtype, device=z.device)
+        y = self(z)
+        before = self.n_queries
+        (y * v).sum().backward()
+        return z.grad, self.n_queries - before
+
     def evaluate(self, X) -> np.ndarray:
         """Run the program (with cache, executor and failure policy) on numpy rows; no gradient."""
         return self.evaluator(X)
