@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _helpers import Counting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,18 +22,6 @@ from zoo_lab.estimators import make
 
 EPS64 = np.finfo(np.float64).eps
 RANDOM = ("gaussian", "sphere", "rademacher", "orthogonal")
-
-
-class Counting:
-    """A batched function that counts its calls and rows."""
-
-    def __init__(self, f):
-        self.f, self.calls, self.rows = f, 0, 0
-
-    def __call__(self, X):
-        self.calls += 1
-        self.rows += X.shape[0]
-        return self.f(X)
 
 
 def linear(a):

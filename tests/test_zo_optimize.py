@@ -5,22 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _helpers import Counting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zoo_lab as zl
 from zoo_lab.estimators import make
 from zoo_lab.optimize import OptimizeResult, zo_adam, zo_sgd, zo_signsgd
-
-
-class Counting:
-    def __init__(self, f):
-        self.f, self.calls, self.rows = f, 0, 0
-
-    def __call__(self, X):
-        self.calls += 1
-        self.rows += X.shape[0]
-        return self.f(X)
 
 
 def diag_quadratic(lam, c=None):
