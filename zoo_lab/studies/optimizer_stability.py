@@ -18,8 +18,7 @@ design; the rest is interactions). Each seed source is mapped to its own random
 stream through ``numpy.random.SeedSequence((seed, source))``, so equal integers
 in different sources never share random numbers.
 
-:func:`replicate_2301_07102` runs the reference paper's protocol at a chosen scale;
-:data:`PAPER_2301_07102` holds the paper's PSO distances to compare against.
+:mod:`zoo_lab.studies.replication` runs the reference paper's protocol on the same engine.
 
 References
 ----------
@@ -50,29 +49,11 @@ __all__ = [
     "stability",
     "stability_grid",
     "stability_case",
-    "variance_split",
-    "summarize_stability",
-    "history_long",
-    "replicate_2301_07102",
-    "replication_table",
-    "PAPER_2301_07102",
     "STABILITY_OPTIMIZERS",
 ]
 
 STABILITY_OPTIMIZERS: tuple[str, ...] = ("pso", "ga")
 _SOURCES = {"sampling": 0, "init": 1, "optimizer": 2, "test": 3}
-
-# PSO distance to x* (mean over 10 runs) reported in arXiv 2301.07102 for the
-# training sets dense (10,000 uniform) | sparse (2,500 uniform) | gaussian (10,000
-# around x*), as quoted in zoo_lab issue 6. No valid 10D Rastrigin number exists:
-# the paper's code sums only the first 4 coordinates there.
-PAPER_2301_07102: pd.DataFrame = pd.DataFrame(
-    [("ackley", 2, 0.029, 0.143, 0.061), ("ackley", 4, 0.757, 0.373, 0.256),
-     ("ackley", 10, 0.643, 1.188, 0.300), ("rastrigin", 2, 0.748, 1.413, 1.070),
-     ("rastrigin", 4, 0.471, 0.724, 0.709)],
-    columns=["function", "dim", "dense", "sparse", "gaussian"],
-)
-
 
 @dataclass(frozen=True)
 class _Problem:
@@ -453,145 +434,3 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
         return dict(function=p, bounds=p.bounds, x_opt=p.x_opt, f_opt=p.f_opt, proxy=net, X_train=X,
                     proxy_test_nrmse=nrmse, run_true=runs["true"], run_proxy=runs["proxy"],
                     rows=pd.DataFrame(rows))
-
-
-def variance_split(df: pd.DataFrame, value: str = "dist_to_opt",
-                   sources: Sequence[str] = ("sampling_seed", "init_seed", "seed"),
-                   by: Sequence[str] = ()) -> pd.DataFrame:
-    """Share of the variance of ``value`` explained by each seed source (main effects) and the rest.
-
-    For a balanced full factorial, SS_source = sum over its levels of
-    n_level (mean_level - grand mean)^2; "interactions" is the remainder of the
-    total sum of squares. One row per (group of ``by``, source) with ``ss`` and ``share``.
-    """
-    sources, by = list(sources), list(by)
-    missing = [c for c in [value, *sources, *by] if c not in df.columns]
-    if missing:
-        raise ValueError(f"df: missing columns {missing}")
-    out = []
-    for key, sub in (df.groupby(by, sort=True) if by else [((), df)]):
-        key = key if isinstance(key, tuple) else (key,)
-        v = sub[value].to_numpy(dtype=float)
-        grand = v.mean()
-        total = float(((v - grand) ** 2).sum())
-        counts = sub.groupby(sources).size()
-        balanced = counts.nunique() == 1 and len(counts) == math.prod(sub[s].nunique() for s in sources)
-        rest = total
-        for s in sources:
-            g = sub.groupby(s)[value]
-            ss = float((g.size() * (g.mean() - grand) ** 2).sum())
-            rest -= ss
-            out.append(dict(zip(by, key, strict=True), source=s, ss=ss, balanced=balanced))
-        out.append(dict(zip(by, key, strict=True), source="interactions", ss=max(rest, 0.0),
-                        balanced=balanced))
-        for r in out[-len(sources) - 1:]:
-            r["share"] = r["ss"] / total if total > 0 else math.nan
-    return pd.DataFrame(out)
-
-
-def _q(p: float):
-    def f(s):
-        return float(np.nanquantile(s, p))
-    f.__name__ = f"q{int(p * 100)}"
-    return f
-
-
-def summarize_stability(df: pd.DataFrame, by: Sequence[str] = ("function", "dim", "scheme",
-                                                                 "optimizer", "on")) -> pd.DataFrame:
-    """Median and IQR of the true value and distance to x*, basin-hit rate, proxy gap, per group."""
-    by = [c for c in by if c in df.columns]
-    g = df.groupby(by, sort=True)
-    out = g.agg(
-        runs=("seed", "size"),
-        error_median=("error", "median"), error_q25=("error", _q(0.25)),
-        error_q75=("error", _q(0.75)),
-        dist_median=("dist_to_opt", "median"), dist_q25=("dist_to_opt", _q(0.25)),
-        dist_q75=("dist_to_opt", _q(0.75)),
-        basin_hit_rate=("basin_hit", "mean"), gap_median=("proxy_gap", "median"),
-        plateau_rate=("plateau", "mean"), proxy_nrmse_median=("proxy_test_nrmse", "median"),
-    ).reset_index()
-    out["error_iqr"] = out["error_q75"] - out["error_q25"]
-    out["dist_iqr"] = out["dist_q75"] - out["dist_q25"]
-    return out
-
-
-def history_long(df: pd.DataFrame, by: Sequence[str] = ("optimizer", "on")) -> pd.DataFrame:
-    """One row per recorded generation of every run (for :func:`zoo_lab.plots.ecdf_runtime_figure`)."""
-    keys = [c for c in (*by, "seed", "sampling_seed", "init_seed") if c in df.columns]
-    parts = [pd.DataFrame({**{k: r[k] for k in keys}, "n_evals": r["history_evals"],
-                           "error": r["history_error"]}) for _, r in df.iterrows()]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*keys, "n_evals", "error"])
-
-
-# ----------------------------------------------------------------------------- replication
-
-_REF_BOXES = {"ackley": (5.0, 1.0), "rastrigin": (5.12, 1.0), "rosenbrock": (2.048, 1000.0)}
-_REF_SETS = {"dense": ("uniform", 10_000), "sparse": ("uniform", 2_500),
-             "gaussian": ("gaussian", 10_000), "lhs": ("lhs", 10_000), "sobol": ("sobol", 10_000)}
-
-
-def replicate_2301_07102(scale: float = 0.05, functions_: Sequence[str] = ("ackley", "rastrigin",
-                                                                             "rosenbrock"),
-                         dims: Sequence[int] = (2, 4, 10),
-                         datasets: Sequence[str] = ("dense", "sparse", "gaussian"), runs: int = 10,
-                         activation: str = "relu", optimizers: Sequence[str] = ("pso",),
-                         independent: bool = False, executor=None, progress: bool = False,
-                         checkpoint: str | Path | None = None) -> pd.DataFrame:
-    """The protocol of arXiv 2301.07102 at a configurable ``scale`` (1.0 = the paper's sizes).
-
-    Ackley on [-5, 5]^d, Rastrigin on [-5.12, 5.12]^d, Rosenbrock / 1000 on
-    [-2.048, 2.048]^d; training sets dense (10,000 uniform), sparse (2,500 uniform),
-    gaussian (10,000 around x*), and for the corrected study ``"lhs"``/``"sobol"``
-    (10,000 points); ReLU MLP d-20-50-120-70-20-10-1, Adam lr 1e-3, batch 8, 500
-    epochs; PSO with 100 particles, 1000 iterations, w = 0.9, c1 = 0.5, c2 = 0.3,
-    bounded. ``scale`` multiplies the training-set sizes, the epochs and the PSO
-    iterations (at least 64 points, 5 epochs, 20 iterations).
-
-    ``independent=False`` is the paper's design: one proxy per setting (sampling and
-    init seed 0) and ``runs`` optimizer seeds on it. ``independent=True`` (corrected):
-    every run has its own training set, network init and optimizer seed. Adding
-    ``"ga"`` to ``optimizers`` runs our bounded GA (population 100) at PSO's budget.
-    Our Rastrigin sums all d coordinates (the paper's code used only 4 in 10D).
-    """
-    if not (isinstance(scale, int | float) and 0 < scale <= 1):
-        raise ValueError(f"scale: expected a number in (0, 1], got {scale!r}")
-    bad = [f for f in functions_ if f not in _REF_BOXES]
-    if bad:
-        raise ValueError(f"functions_: got {bad}; allowed: {', '.join(_REF_BOXES)}")
-    bad = [s for s in datasets if s not in _REF_SETS]
-    if bad:
-        raise ValueError(f"datasets: got {bad}; allowed: {', '.join(_REF_SETS)}")
-    epochs = max(5, round(500 * scale))
-    iters = max(20, round(1000 * scale))
-    tasks = []
-    for name, d, ds in itertools.product(functions_, dims, datasets):
-        half, div = _REF_BOXES[name]
-        scheme, n = _REF_SETS[ds]
-        n = max(64, round(n * scale))
-        tasks += _plan(
-            name, d, scheme, n, list(optimizers), range(runs), 100 * iters, 100,
-            {"pso": dict(w=0.9, c1=0.5, c2=0.3, v_max=None)},
-            dict(hidden=(20, 50, 120, 70, 20, 10), activation=activation, optimizer="adam",
-                 epochs=epochs, batch_size=8, lr=1e-3, patience=epochs, val_fraction=0.0),
-            not independent, None if independent else [0], None if independent else [0],
-            np.tile([-half, half], (d, 1)), div, 2048,
-            labels=dict(dataset=ds, scale=scale, epochs=epochs, iters=iters,
-                        independent=bool(independent), activation=activation),
-        )
-    return _frame(_execute(tasks, executor, progress, checkpoint, "2301.07102"))
-
-
-def replication_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Our mean ± std distance to x* on the proxy (and on the true function) beside the paper's."""
-    prox = df[df["on"] == "proxy"].groupby(["function", "dim", "dataset", "optimizer"])
-    tab = prox.agg(dist_mean=("dist_to_opt", "mean"), dist_std=("dist_to_opt", "std"),
-                   error_median=("error", "median"), proxy_test_nrmse=("proxy_test_nrmse", "median"),
-                   plateau_rate=("plateau", "mean"), n_train=("n_train", "first")).reset_index()
-    true = (df[df["on"] == "true"].groupby(["function", "dim", "optimizer"])["dist_to_opt"].mean()
-            .rename("true_dist_mean").reset_index())
-    tab = tab.merge(true, on=["function", "dim", "optimizer"], how="left")
-    paper = PAPER_2301_07102.melt(id_vars=["function", "dim"], var_name="dataset",
-                                  value_name="paper_dist_mean")
-    tab = tab.merge(paper, on=["function", "dim", "dataset"], how="left")
-    tab.loc[tab["optimizer"] != "pso", "paper_dist_mean"] = np.nan  # the paper's numbers are PSO's
-    return tab
