@@ -38,6 +38,7 @@ from scipy import stats
 
 from zoo_lab import sampling
 from zoo_lab._proxy_train import Clock, Data, FitHistory, make_net, train_adam, train_lbfgs
+from zoo_lab._validate import check_int
 
 __all__ = ["Proxy", "FitHistory", "fit", "evaluate", "save", "load", "OPTIMIZERS", "ACTIVATIONS"]
 
@@ -137,14 +138,6 @@ def _check_hidden(hidden) -> tuple[int, ...]:
     return h
 
 
-def _check_int(name: str, value, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name}: expected an int >= {lo}, got {type(value).__name__} {value!r}")
-    if value < lo:
-        raise ValueError(f"{name}: expected an int >= {lo}, got {value}")
-    return int(value)
-
-
 def _seed_int(seed) -> int:
     """An int seed from an int, a numpy Generator or None (fresh entropy)."""
     if isinstance(seed, np.random.Generator) or seed is None:
@@ -221,12 +214,12 @@ def fit(X, y, bounds=None, hidden=(64, 64), activation: str = "tanh", optimizer:
     _check_choice("optimizer", optimizer, OPTIMIZERS)
     _check_choice("activation", activation, tuple(ACTIVATIONS))
     _check_choice("dtype", dtype, tuple(_DTYPES))
-    epochs = _check_int("epochs", epochs, 1)
-    max_iter = _check_int("max_iter", max_iter, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    patience = _check_int("patience", patience, 1)
+    epochs = check_int("epochs", epochs, 1)
+    max_iter = check_int("max_iter", max_iter, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    patience = check_int("patience", patience, 1)
     if threads is not None:
-        threads = _check_int("threads", threads, 1)
+        threads = check_int("threads", threads, 1)
     if lr is not None and not (isinstance(lr, int | float) and lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr: expected a finite number > 0, got {lr!r}")
     if val_fraction is None:
@@ -323,7 +316,7 @@ def proxy_argmin(proxy, bounds, n_starts: int = 8, n_candidates: int = 1024, see
     lowest under the proxy start a local search (autograd gradients for a Proxy).
     """
     b = sampling.check_bounds(bounds)
-    n_starts = _check_int("n_starts", n_starts, 1)
+    n_starts = check_int("n_starts", n_starts, 1)
     C = sampling.sample("sobol", n_candidates, b, seed=seed, sobol_n="round_up")
     vals = np.asarray(proxy(C), dtype=float)
     starts = C[np.argsort(vals)[:n_starts]]
@@ -357,8 +350,8 @@ def evaluate(proxy, f, n_test: int = 4096, seed=1, radius: float = 0.1, pop_size
       the box diagonal) and ``regret`` (f(x_hat) - f*).
     Metrics that need ``x*`` are NaN where ``f.x_opt`` is None.
     """
-    n_test = _check_int("n_test", n_test, 2)
-    n_starts = _check_int("n_starts", n_starts, 0)
+    n_test = check_int("n_test", n_test, 2)
+    n_starts = check_int("n_starts", n_starts, 0)
     if not (isinstance(radius, int | float) and radius > 0):
         raise ValueError(f"radius: expected a number > 0 (fraction of the box width), got {radius!r}")
     b = f.bounds

@@ -37,6 +37,8 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import qmc
 
+from zoo_lab._validate import check_int
+
 __all__ = [
     "SCHEMES",
     "sample",
@@ -77,22 +79,6 @@ def check_bounds(bounds) -> np.ndarray:
     return b
 
 
-def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
-        raise TypeError(f"n: expected an int >= 1, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise ValueError(f"n: expected an int >= 1, got {n}")
-    return int(n)
-
-
-def _check_d(d) -> int:
-    if isinstance(d, bool) or not isinstance(d, int | np.integer):
-        raise TypeError(f"d: expected an int >= 1, got {type(d).__name__} {d!r}")
-    if d < 1:
-        raise ValueError(f"d: expected an int >= 1, got {d}")
-    return int(d)
-
-
 def _is_pow2(n: int) -> bool:
     return n & (n - 1) == 0
 
@@ -115,7 +101,7 @@ def unit_sample(
     lowers the centered discrepancy; ``strength=2`` builds an orthogonal-array
     LHS and needs ``n = p**2`` with ``p`` prime and ``d <= p + 1``).
     """
-    n, d = _check_n(n), _check_d(d)
+    n, d = check_int("n", n, 1), check_int("d", d, 1)
     if scheme not in SCHEMES:
         raise ValueError(f"scheme: unknown {scheme!r}; allowed: {', '.join(SCHEMES)}")
     if optimization not in _LHS_OPTIMIZATIONS:

@@ -39,6 +39,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from zoo_lab._validate import check_int
 from zoo_lab.optimize.swarm import (
     PopulationResult,
     _Backend,
@@ -46,7 +47,6 @@ from zoo_lab.optimize.swarm import (
     _check_budget,
     _check_choice,
     _check_float,
-    _check_int,
     _prepare,
     _result,
 )
@@ -125,15 +125,15 @@ def ga(
     module docstring). ``fun`` maps an ``(n, d)`` batch (numpy, or torch for
     ``backend="torch"``) to ``(n,)`` values; ``seed`` is an int or a numpy Generator.
     """
-    pop = _check_int("pop_size", pop_size, 2)
-    generations = _check_int("generations", generations, 1)
-    tournament = _check_int("tournament", tournament, 1)
+    pop = check_int("pop_size", pop_size, 2)
+    generations = check_int("generations", generations, 1)
+    tournament = check_int("tournament", tournament, 1)
     if tournament > pop:
         raise ValueError(f"tournament: must be <= pop_size={pop}, got {tournament}")
     p_crossover = _check_float("p_crossover", p_crossover, 0.0, 1.0)
     eta_c = _check_float("eta_c", eta_c, 0.0, math.inf)
     eta_m = _check_float("eta_m", eta_m, 0.0, math.inf)
-    elitism = _check_int("elitism", elitism, 0)
+    elitism = check_int("elitism", elitism, 0)
     plus = _check_choice("survival", survival, SURVIVALS) == "plus"
     if elitism >= pop:
         raise ValueError(f"elitism: must be < pop_size={pop}, got {elitism}")

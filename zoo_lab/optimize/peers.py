@@ -43,7 +43,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo_lab.optimize.swarm import PopulationResult, _check_choice, _check_int
+from zoo_lab._validate import check_int
+from zoo_lab.optimize.swarm import PopulationResult, _check_choice
 from zoo_lab.sampling import check_bounds
 
 __all__ = ["PEERS", "run_peer", "pymoo_ga", "pymoo_pso", "pyswarms_pso", "cmaes", "scipy_de"]
@@ -116,11 +117,11 @@ def _setup(fun, bounds, max_evals, pop_size, seed, peer):
     if not callable(fun):
         raise TypeError(f"fun: expected a callable (n, d) -> (n,), got {type(fun).__name__}")
     b = check_bounds(bounds)
-    max_evals = _check_int("max_evals", max_evals, 1)
-    pop = _check_int("pop_size", pop_size, 2)
+    max_evals = check_int("max_evals", max_evals, 1)
+    pop = check_int("pop_size", pop_size, 2)
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2**31 - 1))
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, 0)
     _require(_PACKAGES[peer], peer)
     return _Recorder(fun, max_evals, b.shape[0]), b, b.shape[0], pop, seed
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo_lab._validate import check_int
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.sampling import check_bounds
 
@@ -84,15 +85,6 @@ def _result(method: str, be, best_x, hist: list, hist_evals: np.ndarray, n_calls
 # ----------------------------------------------------------------------------- shared helpers
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    """Validate an integer argument ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_float(name: str, value, lo: float = -math.inf, hi: float = math.inf,
                  lo_open: bool = False) -> float:
     """Validate a real argument in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
@@ -118,7 +110,7 @@ def _check_budget(max_evals, pop: int, per_gen: int, n_gen: int, pop_name: str) 
     total = pop + per_gen * (n_gen - 1)
     if max_evals is None:
         return total
-    m = _check_int("max_evals", max_evals, 1)
+    m = check_int("max_evals", max_evals, 1)
     if m < pop:
         raise ValueError(
             f"max_evals: must cover the initial population ({pop_name}={pop}), got {m}"
@@ -135,7 +127,7 @@ class _Backend:
         backend = _check_choice("backend", backend or "numpy", BACKENDS)
         self.name = backend
         if seed is not None and not isinstance(seed, np.random.Generator):
-            _check_int("seed", seed, 0)
+            check_int("seed", seed, 0)
         if backend == "numpy":
             if device not in (None, "cpu"):
                 raise ValueError(f"device: the numpy backend runs on 'cpu' only, got {device!r}")
@@ -296,8 +288,8 @@ def pso(
     axis' range (``None``: no clamp). ``seed`` is an int or a numpy Generator;
     the numpy and torch backends draw different random streams.
     """
-    n = _check_int("n_particles", n_particles, 2)
-    iters = _check_int("iters", iters, 1)
+    n = check_int("n_particles", n_particles, 2)
+    iters = check_int("iters", iters, 1)
     w = _check_float("w", w, 0.0, 10.0)
     c1 = _check_float("c1", c1, 0.0, 10.0)
     c2 = _check_float("c2", c2, 0.0, 10.0)
