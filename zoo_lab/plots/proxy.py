@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from zoo_lab.plots._style import base_layout, color_for
+from zoo_lab.plots._style import add_median_band, base_layout, color_for
 
 __all__ = ["landscape_grid", "landscape_figure", "error_vs_n_figure", "discrepancy_error_figure",
            "optimizer_curves_figure", "argmin_figure"]
@@ -68,25 +68,6 @@ def landscape_figure(f, proxy, X=None, resolution: int = 80, axes=(0, 1),
     return base_layout(fig, title, height=380, width=1100, showlegend=False)
 
 
-def _band(fig, s: pd.DataFrame, x: str, color: str, name: str, row: int, col: int, show: bool) -> None:
-    """Median line with a min-max band over seeds."""
-    fill = _alpha(color)
-    fig.add_trace(go.Scatter(x=s[x], y=s["max"], mode="lines", line=dict(width=0), showlegend=False,
-                             hoverinfo="skip", legendgroup=name), row=row, col=col)
-    fig.add_trace(go.Scatter(x=s[x], y=s["min"], mode="lines", line=dict(width=0), fill="tonexty",
-                             fillcolor=fill, showlegend=False, hoverinfo="skip", legendgroup=name),
-                  row=row, col=col)
-    fig.add_trace(go.Scatter(x=s[x], y=s["median"], mode="lines+markers", name=name,
-                             line=dict(color=color), legendgroup=name, showlegend=show),
-                  row=row, col=col)
-
-
-def _alpha(hex_color: str, a: float = 0.2) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[k:k + 2], 16) for k in (0, 2, 4))
-    return f"rgba({r},{g},{b},{a})"
-
-
 def error_vs_n_figure(df: pd.DataFrame, value: str = "rmse", row: str = "function", col: str = "dim",
                       color: str = "scheme", title: str | None = None) -> go.Figure:
     """``value`` against n on log-log axes: median and min-max band over seeds, one line per ``color``."""
@@ -100,7 +81,7 @@ def error_vs_n_figure(df: pd.DataFrame, value: str = "rmse", row: str = "functio
             sub = df[(df[row] == rv) & (df[col] == cv)]
             for k, (key, g) in enumerate(sub.groupby(color, sort=False)):
                 s = g.groupby("n")[value].agg(["median", "min", "max"]).reset_index()
-                _band(fig, s, "n", color_for(str(key), k), str(key), a, b, a == 1 and b == 1)
+                add_median_band(fig, s, "n", color_for(str(key), k), str(key), a, b, a == 1 and b == 1)
             fig.update_xaxes(type="log", row=a, col=b, title_text="n" if a == len(rows) else None)
             fig.update_yaxes(type="log", row=a, col=b, title_text=value if b == 1 else None)
     return base_layout(fig, title, height=260 * len(rows) + 80, width=max(520, 330 * len(cols)))

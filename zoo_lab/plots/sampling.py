@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from zoo_lab.plots._style import base_layout, color_for, init_notebook
+from zoo_lab.plots._style import add_median_band, base_layout, color_for, init_notebook
 from zoo_lab.sampling import check_bounds
 
 __all__ = ["design_figure", "designs_grid", "design_matrix", "discrepancy_figure", "median_band_figure",
@@ -107,22 +107,8 @@ def median_band_figure(df: pd.DataFrame, x: str, y: str, group: str, facet: str 
         sub = df if facet is None else df[df[facet] == fv]
         for k, (name, g) in enumerate(sub.groupby(group, sort=False)):
             s = g.groupby(x)[y].agg(["median", "min", "max"]).reset_index()
-            color = color_for(str(name), k)
-            common = dict(legendgroup=str(name), hoverinfo="skip", showlegend=False)
-            fig.add_trace(go.Scatter(x=s[x], y=s["max"], mode="lines", line=dict(width=0), **common),
-                          row=1, col=c)
-            fig.add_trace(go.Scatter(x=s[x], y=s["min"], mode="lines", line=dict(width=0),
-                                     fill="tonexty", fillcolor=_alpha(color), **common), row=1, col=c)
-            fig.add_trace(go.Scatter(x=s[x], y=s["median"], mode="lines+markers", name=str(name),
-                                     line=dict(color=color), legendgroup=str(name),
-                                     showlegend=c == 1), row=1, col=c)
+            add_median_band(fig, s, x, color_for(str(name), k), str(name), 1, c, c == 1)
         fig.update_xaxes(type="log" if log_x else "linear", title_text=x, row=1, col=c)
         fig.update_yaxes(type="log" if log_y else "linear", row=1, col=c)
     fig.update_yaxes(title_text=y, row=1, col=1)
     return base_layout(fig, title, height=400, width=max(520, 380 * len(facets)))
-
-
-def _alpha(hex_color: str, a: float = 0.2) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[k:k + 2], 16) for k in (0, 2, 4))
-    return f"rgba({r},{g},{b},{a})"
