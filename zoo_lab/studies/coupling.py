@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from zoo_lab import estimators
 from zoo_lab.blackbox import BlackBox
 from zoo_lab.knowledge import heat
+from zoo_lab.studies._nets import seeded_init_
 
 __all__ = ["METHODS", "CouplingRun", "heat_data", "InverseNet", "train_inverse_heat",
            "vjp_cosine", "flat_params", "set_flat_params"]
@@ -53,14 +54,10 @@ class InverseNet(torch.nn.Module):
     def __init__(self, n_in: int, bounds: np.ndarray, hidden: int = 32, seed: int = 0,
                  s_mean=None, s_std=None):
         super().__init__()
-        gen = torch.Generator().manual_seed(int(seed))
         self.body = torch.nn.Sequential(torch.nn.Linear(n_in, hidden, dtype=torch.float64),
                                         torch.nn.Tanh(),
                                         torch.nn.Linear(hidden, bounds.shape[0], dtype=torch.float64))
-        with torch.no_grad():
-            for p in self.body.parameters():  # seeded init without touching the global RNG
-                p.copy_((torch.rand(p.shape, generator=gen, dtype=torch.float64) * 2 - 1)
-                        / np.sqrt(max(p.shape[-1], 1)))
+        seeded_init_(self.body, seed)
         b = torch.as_tensor(bounds, dtype=torch.float64)
         self.register_buffer("lo", b[:, 0])
         self.register_buffer("span", b[:, 1] - b[:, 0])
@@ -79,12 +76,9 @@ def flat_params(net: torch.nn.Module) -> np.ndarray:
 
 def set_flat_params(net: torch.nn.Module, theta) -> None:
     """Write a flat weight vector back into ``net`` (inverse of :func:`flat_params`)."""
-    theta = torch.as_tensor(np.asarray(theta), dtype=torch.float64)
-    i = 0
     with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(theta[i:i + p.numel()].reshape(p.shape))
-            i += p.numel()
+        for p, value in zip(net.parameters(), _unflatten(np.asarray(theta), net), strict=True):
+            p.copy_(value)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from zoo_lab import estimators, sampling
 from zoo_lab.blackbox import BlackBox
+from zoo_lab.studies._nets import seeded_init_
 
 __all__ = ["MODES", "LowDataProblem", "train_low_data", "low_data_study", "low_data_table",
            "coupling_gain", "materials_problem", "combustion_problem"]
@@ -65,15 +66,11 @@ class LowDataProblem:
 class _Net(torch.nn.Module):
     def __init__(self, x_bounds, y_bounds, hidden: int, seed: int):
         super().__init__()
-        gen = torch.Generator().manual_seed(int(seed))
         self.body = torch.nn.Sequential(
             torch.nn.Linear(1, hidden, dtype=torch.float64), torch.nn.Tanh(),
             torch.nn.Linear(hidden, hidden, dtype=torch.float64), torch.nn.Tanh(),
             torch.nn.Linear(hidden, 1, dtype=torch.float64))
-        with torch.no_grad():
-            for p in self.body.parameters():
-                p.copy_((torch.rand(p.shape, generator=gen, dtype=torch.float64) * 2 - 1)
-                        / np.sqrt(max(p.shape[-1], 1)))
+        seeded_init_(self.body, seed)
         self.xl, self.xs = float(x_bounds[0]), float(x_bounds[1] - x_bounds[0])
         self.yl, self.ys = float(y_bounds[0]), float(y_bounds[1] - y_bounds[0])
 
