@@ -207,6 +207,20 @@ def test_blackbox_vector_program_uses_proxy_vjp(name):
         torch.testing.assert_close(z.grad, exact, rtol=1e-4, atol=1e-7)
 
 
+def test_plain_blackbox_takes_guided_estimators_like_guidedblackbox():
+    rod = _rod()
+    twin = lambda K: heat.torch_twin(K, rod)  # noqa: E731
+    rng = np.random.default_rng(1)
+    Z = torch.as_tensor(rng.uniform(0.3, 1.8, (2, rod.in_dim)))
+    V = torch.as_tensor(rng.standard_normal((2, rod.out_dim)))
+    est = zl.estimators.make("prior_guided", q=3, mu=1e-6, proxy=twin)
+    plain = zl.BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=4)
+    guided = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=4)
+    (g1, c1), (g2, c2) = plain.vjp(Z, V), guided.vjp(Z, V)
+    torch.testing.assert_close(g1, g2, rtol=0, atol=0)
+    assert c1 == c2 and plain.n_proxy_evals == guided.n_proxy_evals > 0
+
+
 def test_blackbox_proxy_wrong_output_shape():
     rod = _rod()
     est = zl.estimators.make("control_variate", q=2, proxy=lambda K: heat.torch_twin(K, rod)[:, :2])

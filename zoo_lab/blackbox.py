@@ -103,6 +103,7 @@ class BlackBox(torch.nn.Module):
         self.estimator = estimator
         self.in_dim, self.out_dim = int(in_dim), int(out_dim)
         self._rng = np.random.default_rng(seed)
+        self.n_proxy_evals = 0  # proxy rows used by guided estimators (zoo_lab.guided)
         if grad_dims is None:
             self.grad_dims = np.arange(in_dim)
         else:
@@ -178,7 +179,9 @@ class BlackBox(torch.nn.Module):
         est, dims = self.estimator, self.grad_dims
         n, d = Z.shape
         seeds = self._rng.integers(0, 2**63 - 1, size=n)
-        queries = [est.query(Z[i, dims], seed=int(seeds[i])) for i in range(n)]
+        rows = [est.for_row(Z[i], V[i], dims) for i in range(n)]  # guided ones bind vᵢ·proxy
+        queries = [rows[i].query(Z[i, dims], seed=int(seeds[i])) for i in range(n)]
+        self.n_proxy_evals += sum(getattr(q, "n_proxy_evals", 0) for q in queries)
         # forward differences: F(z) is known from the forward pass, so skip row 0
         skip = 0 if est.central else 1
         per_row = queries[0].n_evals - skip
@@ -200,5 +203,5 @@ class BlackBox(torch.nn.Module):
                 continue  # masked: zero gradient for this row (counted in n_failed)
             if skip:
                 block = np.concatenate([Y[i][None], block])
-            G[i, dims] = np.asarray(est.combine(block @ V[i], q), dtype=np.float64)
+            G[i, dims] = np.asarray(rows[i].combine(block @ V[i], q), dtype=np.float64)
         return G

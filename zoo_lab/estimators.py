@@ -183,6 +183,14 @@ class Estimator:
         k = self._check_k(self.n_directions(d), d)
         return self._draw(k, d, rng)
 
+    def for_row(self, z_full, v, dims) -> Estimator:
+        """The estimator to use for one :class:`zoo_lab.BlackBox` row (row input, cotangent, columns).
+
+        Plain estimators need nothing from the row and return themselves; proxy-guided
+        ones (:mod:`zoo_lab.guided`) bind their proxy to vᵀp at that row.
+        """
+        return self
+
     def query(self, x, seed=None) -> Query:
         """Points (m, d) to evaluate for an estimate at ``x`` (d,), with what ``combine`` needs."""
         x = as_point(x, self.dtype)

@@ -28,7 +28,7 @@ prior_guided     P-RGF: uᵢ = √λ v + √(1−λ) ξᵢ, v = ∇p/‖∇p‖,
   ‖∇f‖² ≈ D_v² + (d−1)/q Σ D_ξᵢ², α̂ = D_v / ‖∇f‖. The P-RGF estimate (1/q) Σ Dᵢuᵢ is scaled by
   the b* that minimises E‖∇f − bĝ‖² for a linear f (the loss Cheng et al. optimise λ for).
 
-Inside :class:`zoo_lab.guided_blackbox.GuidedBlackBox` (a :class:`zoo_lab.BlackBox`) the proxy models the program,
+Inside :class:`zoo_lab.BlackBox` (via :meth:`GuidedEstimator.for_row`) the proxy models the program,
 (m, in_dim) -> (m, out_dim), and every row's guidance is the proxy's vector-Jacobian product
 vᵢᵀJ_p(zᵢ) from torch autograd, with proxy values contracted with the same vᵢ.
 
@@ -216,7 +216,7 @@ class GuidedEstimator(Estimator):
         if v.ndim != 1:
             raise ValueError(f"values: guided estimators need one scalar per point, shape "
                              f"({query.n_evals},), got {tuple(v.shape)}; contract vector outputs "
-                             "first (GuidedBlackBox does)")
+                             "first (BlackBox does)")
         return v
 
 
