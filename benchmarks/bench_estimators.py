@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo_lab.estimators import make
+from zoo_lab.zo.estimators import make
 
 OUT = Path(__file__).resolve().parent / "results" / "estimators.md"
 

@@ -7,9 +7,9 @@ Both run on one CPU thread (torch ``threads=1``, BLAS limited with
 threadpoolctl) so the comparison is not decided by thread contention. Test
 RMSE is on 4096 uniform random points, in the function's own units. Each
 library keeps its own stopping rule (sklearn: L-BFGS-B ``gtol=tol=1e-4``, Adam
-``n_iter_no_change=10``; ours: see ``zoo_lab.proxy.fit``). With a GPU, our
+``n_iter_no_change=10``; ours: see ``zoo_lab.surrogate.proxy.fit``). With a GPU, our
 L-BFGS is also timed on CUDA. Our fit time is the training clock of
-``zoo_lab.proxy.fit``, which excludes the monitor: the test RMSE is tracked
+``zoo_lab.surrogate.proxy.fit``, which excludes the monitor: the test RMSE is tracked
 after every step (not timed) to report the time at which our fit first reaches
 sklearn's final test RMSE ("never" if it does not).
 

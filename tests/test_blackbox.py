@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import zoo_lab as zl
-from zoo_lab.evaluation import EvaluationCache, ProgramError
+from zoo_lab.coupling.evaluation import EvaluationCache, ProgramError
 
 B = np.array([[1.0, -2.0, 0.5], [0.3, 0.0, 2.0]])
 
@@ -180,7 +180,7 @@ def test_cache_concurrent_readers(tmp_path):
 CRASHING = textwrap.dedent("""
     import os, sys
     import numpy as np
-    from zoo_lab.evaluation import Evaluator
+    from zoo_lab.coupling.evaluation import Evaluator
     log, db = sys.argv[1], sys.argv[2]
     def prog(X):
         with open(log, "a") as fh:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import zoo_lab as zl
-from zoo_lab.knowledge import heat
+from zoo_lab.problems import heat
 
 ROD = heat.HeatRod(n_cells=16, n_steps=20, t_final=0.5, n_snapshots=2)
 

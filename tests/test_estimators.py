@@ -1,4 +1,4 @@
-"""ZO gradient estimators against their theory (zoo_lab.estimators).
+"""ZO gradient estimators against their theory (zoo_lab.zo.estimators).
 
 Statistical tolerances. A Monte Carlo mean over R independent estimates has standard
 error SE = s/√R (s: sample standard deviation); by the CLT, |mean − truth| > 5·SE has
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zoo_lab as zl
-from zoo_lab.estimators import make
+from zoo_lab.zo.estimators import make
 
 EPS64 = np.finfo(np.float64).eps
 RANDOM = ("gaussian", "sphere", "rademacher", "orthogonal")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from zoo_lab import functions as F
+from zoo_lab.problems import functions as F
 
 DIMS = (1, 2, 3, 5, 10, 20)
 

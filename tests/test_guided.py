@@ -1,4 +1,4 @@
-"""Proxy-guided ZO estimators (zoo_lab.guided) and the online proxy refit (zoo_lab.online)."""
+"""Proxy-guided ZO estimators (zoo_lab.zo.guided) and the online proxy refit (zoo_lab.coupling.online)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import pytest
 import torch
 
 import zoo_lab as zl
-import zoo_lab.guided as G
-from zoo_lab.guided_blackbox import GuidedBlackBox
-from zoo_lab.knowledge import heat
-from zoo_lab.online import OnlineProxy
+import zoo_lab.zo.guided as G
+from zoo_lab.coupling.online import OnlineProxy
+from zoo_lab.problems import heat
 
 D = 12
 
@@ -92,7 +91,7 @@ def _rel_mse(make_est, f, x, g, seeds):
 
 def test_useless_proxy_guided_es_within_theory_factor():
     """A guide uncorrelated with ∇f: guided_es (α = ½, k_s = 1, n pairs) has relative MSE
-    (1−α)²(d−1) + [d(1+(1−α)²) + α(2−α)]/n (derived in zoo_lab.guided), plain antithetic
+    (1−α)²(d−1) + [d(1+(1−α)²) + α(2−α)]/n (derived in zoo_lab.zo.guided), plain antithetic
     Gaussian (d+1)/n. We check the measured ratio stays within 1.25 × the theoretical ratio."""
     d, q, n_seeds = 20, 8, 1500
     w = np.random.default_rng(0).standard_normal(d)
@@ -195,7 +194,7 @@ def test_blackbox_vector_program_uses_proxy_vjp(name):
     V = torch.as_tensor(rng.standard_normal((3, rod.out_dim)))
     exact = torch.autograd.functional.vjp(twin, Z, V)[1]
     est = zl.estimators.make(name, q=2, mu=1e-6, proxy=twin)
-    box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
+    box = zl.BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
     z = Z.clone().requires_grad_(True)
     y = box(z)
     before = box.n_queries
@@ -207,24 +206,16 @@ def test_blackbox_vector_program_uses_proxy_vjp(name):
         torch.testing.assert_close(z.grad, exact, rtol=1e-4, atol=1e-7)
 
 
-def test_plain_blackbox_takes_guided_estimators_like_guidedblackbox():
-    rod = _rod()
-    twin = lambda K: heat.torch_twin(K, rod)  # noqa: E731
-    rng = np.random.default_rng(1)
-    Z = torch.as_tensor(rng.uniform(0.3, 1.8, (2, rod.in_dim)))
-    V = torch.as_tensor(rng.standard_normal((2, rod.out_dim)))
-    est = zl.estimators.make("prior_guided", q=3, mu=1e-6, proxy=twin)
-    plain = zl.BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=4)
-    guided = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=4)
-    (g1, c1), (g2, c2) = plain.vjp(Z, V), guided.vjp(Z, V)
-    torch.testing.assert_close(g1, g2, rtol=0, atol=0)
-    assert c1 == c2 and plain.n_proxy_evals == guided.n_proxy_evals > 0
+def test_guidedblackbox_is_a_deprecated_name_of_blackbox():
+    with pytest.warns(DeprecationWarning, match="use BlackBox"):
+        cls = zl.coupling.GuidedBlackBox
+    assert cls is zl.BlackBox
 
 
 def test_blackbox_proxy_wrong_output_shape():
     rod = _rod()
     est = zl.estimators.make("control_variate", q=2, proxy=lambda K: heat.torch_twin(K, rod)[:, :2])
-    box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
+    box = zl.BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
     z = torch.full((1, rod.in_dim), 1.0, dtype=torch.float64, requires_grad=True)
     with pytest.raises(ValueError, match=f"expected \\(1, {rod.out_dim}\\)"):
         box(z).sum().backward()
@@ -268,7 +259,7 @@ def test_online_refit_blackbox_counts_and_improves():
     rod = _rod()
     online = OnlineProxy(_small_mlp(rod.in_dim, rod.out_dim), refit_every=30, steps=10)
     est = zl.estimators.make("control_variate", q=2, mu=1e-4, proxy=online)
-    box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
+    box = zl.BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=0)
     online.attach(box)
     z = torch.full((4, rod.in_dim), 1.0, dtype=torch.float64, requires_grad=True)
     for _ in range(5):

@@ -1,4 +1,4 @@
-"""Tests for zoo_lab.knowledge: heat rod (+ torch twin), EMT Cu–Au, Cantera flame, Command."""
+"""Tests for zoo_lab.problems: heat rod (+ torch twin), EMT Cu–Au, Cantera flame, Command."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo_lab.knowledge import (
+from zoo_lab.problems import (
     Command,
     CommandError,
     combustion,

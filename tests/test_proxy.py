@@ -1,4 +1,4 @@
-"""zoo_lab.proxy: learning a smooth function, determinism, metrics, save/load, every error path."""
+"""zoo_lab.surrogate.proxy: learning a smooth function, determinism, metrics, save/load, every error path."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import zoo_lab as zl
-from zoo_lab import proxy as P
+from zoo_lab.surrogate import proxy as P
 
 
 def _smooth(X):

@@ -101,7 +101,7 @@ def test_sobol_policies():
 
 
 def test_sobol_warns_once_with_reason(monkeypatch):
-    monkeypatch.setattr(S, "_warned_sobol", False)
+    monkeypatch.setattr(S.designs, "_warned_sobol", False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         S.sample("sobol", 100, _box(2), seed=0)
@@ -114,7 +114,7 @@ def test_sobol_warns_once_with_reason(monkeypatch):
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        (dict(scheme="sobel", n=8, bounds=_box(2)), ValueError, "scheme: unknown 'sobel'; allowed: uniform, lhs"),
+        (dict(scheme="sobel", n=8, bounds=_box(2)), ValueError, "scheme: got 'sobel'; allowed: uniform, lhs"),
         (dict(scheme="lhs", n=0, bounds=_box(2)), ValueError, "n: expected an int >= 1, got 0"),
         (dict(scheme="lhs", n=2.5, bounds=_box(2)), TypeError, "n: expected an int"),
         (dict(scheme="lhs", n=8, bounds=[[1.0, 1.0]]), ValueError, "axis 0 has lo=1.0 >= hi=1.0"),

@@ -230,7 +230,7 @@ def test_cv_answers_in_numbers():
     cv = zl.studies.guided_cv_variance(dim=20, q=5, rhos=(0.3,), seeds=range(400))
     r = cv.iloc[0]
     assert abs(r.rel_mse - T.cv_relative_mse(20, 5, 0.3)) < 4 * r.se
-    import zoo_lab.guided  # noqa: F401  (registers the guided estimators)
+    import zoo_lab.zo.guided  # noqa: F401  (registers the guided estimators)
 
     w = np.arange(1.0, 6.0)
 
@@ -244,7 +244,7 @@ def test_cv_answers_in_numbers():
 def test_exact_vjp_answer_is_exact_in_numbers():
     """Coordinate central differences reproduce the exact VJP of the heat rod to O(μ²), at 2d rows."""
     torch = pytest.importorskip("torch")
-    from zoo_lab.knowledge import heat
+    from zoo_lab.problems import heat
 
     assert T.solution("exact_vjp_estimator") == "coordinate central"
     rod = heat.HeatRod(n_cells=16, n_steps=20, t_final=0.5, n_snapshots=2)

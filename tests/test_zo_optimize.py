@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zoo_lab as zl
-from zoo_lab.estimators import make
 from zoo_lab.optimize import OptimizeResult, zo_adam, zo_sgd, zo_signsgd
+from zoo_lab.zo.estimators import make
 
 
 def diag_quadratic(lam, c=None):

@@ -39,7 +39,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo_lab._validate import check_int
+from zoo_lab._util.validate import check_int
 from zoo_lab.optimize.swarm import (
     PopulationResult,
     _Backend,

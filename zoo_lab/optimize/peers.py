@@ -43,7 +43,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo_lab._validate import check_int
+from zoo_lab._util.validate import check_int
 from zoo_lab.optimize.swarm import PopulationResult, _check_choice
 from zoo_lab.sampling import check_bounds
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo_lab._validate import check_int
+from zoo_lab._util.validate import check_int
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.sampling import check_bounds
 

@@ -1,4 +1,4 @@
-"""Zeroth-order optimizers: ZO-SGD, ZO-Adam and ZO-signSGD on top of :mod:`zoo_lab.estimators`.
+"""Zeroth-order optimizers: ZO-SGD, ZO-Adam and ZO-signSGD on top of :mod:`zoo_lab.zo.estimators`.
 
 Each iteration spends one batched call: the estimator's points, plus x itself when the
 estimate does not evaluate f(x) (central/antithetic), so that the history always holds
@@ -23,10 +23,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo_lab._directions import as_point, is_torch, rng_from, torch
-from zoo_lab.estimators import Estimator, evaluate_batch, make
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.sampling import check_bounds
+from zoo_lab.zo.directions import as_point, is_torch, rng_from, torch
+from zoo_lab.zo.estimators import Estimator, evaluate_batch, make
 
 __all__ = ["zo_sgd", "zo_adam", "zo_signsgd"]
 

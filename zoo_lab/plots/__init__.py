@@ -4,6 +4,6 @@ A submodule lists its public names in ``__all__``; this package imports every
 submodule and re-exports those names, so ``zl.plots.NAME`` works for all of them.
 """
 
-from zoo_lab._reexport import reexport_submodules
+from zoo_lab._util.reexport import reexport_submodules
 
 __all__ = reexport_submodules(__name__, globals())

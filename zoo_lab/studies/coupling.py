@@ -26,10 +26,10 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from zoo_lab import estimators
-from zoo_lab.blackbox import BlackBox
-from zoo_lab.knowledge import heat
+from zoo_lab.coupling.blackbox import BlackBox
+from zoo_lab.problems import heat
 from zoo_lab.studies._nets import seeded_init_
+from zoo_lab.zo import estimators
 
 __all__ = ["METHODS", "CouplingRun", "heat_data", "InverseNet", "train_inverse_heat",
            "vjp_cosine", "flat_params", "set_flat_params"]

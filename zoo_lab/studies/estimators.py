@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from zoo_lab.estimators import Estimator, make
 from zoo_lab.optimize.zo import zo_sgd
+from zoo_lab.zo.estimators import Estimator, make
 
 __all__ = [
     "exp_sum",
@@ -248,7 +248,7 @@ def cosine_vs_q(names=("gaussian", "sphere", "rademacher", "orthogonal", "coordi
 
 def estimator_costs(d: int, q: int) -> pd.DataFrame:
     """Queries per estimate for every estimator and difference in dimension ``d`` with ``q`` directions."""
-    from zoo_lab.estimators import NAMES
+    from zoo_lab.zo.estimators import NAMES
 
     rows = []
     for name, diff in itertools.product(NAMES, ("forward", "central")):

@@ -8,13 +8,13 @@ f(x) − f* ≤ ``target`` · (f(x₀) − f*). Proxies are torch-differentiable
 * ``"exact"``: the function itself (an upper bound on what guidance can give);
 * ``"shifted"``: p(x) = f(x − δ), a deliberately biased proxy whose minimiser is off by
   δ (``shift`` × box width, random signs): right shape, wrong place;
-* ``"nn"``: an MLP fitted with :func:`zoo_lab.proxy.fit` on ``n_train`` Sobol points.
+* ``"nn"``: an MLP fitted with :func:`zoo_lab.surrogate.proxy.fit` on ``n_train`` Sobol points.
 
 The heat problem (``problem="heat"``) recovers zone conductivities from sensor readings
-(:mod:`zoo_lab.knowledge.heat`); its proxy is the torch twin on a **coarser grid**, a
+(:mod:`zoo_lab.problems.heat`); its proxy is the torch twin on a **coarser grid**, a
 physically biased low-fidelity model.
 
-The materials problem (``problem="materials"``, :mod:`zoo_lab.knowledge.materials`) finds the
+The materials problem (``problem="materials"``, :mod:`zoo_lab.problems.materials`) finds the
 equilibrium lattice constants a₁…a_d of d Cu–Au compositions at once by minimising
 f(a) = (1/d) Σᵢ [E(cᵢ, aᵢ) − E_min(cᵢ)] (EMT energy per atom, eV; f* = 0). One objective row
 costs d EMT rows, so its queries, budget and ``proxy_rows`` count **EMT rows**. Its proxies:
@@ -33,9 +33,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from zoo_lab import estimators, functions, optimize, sampling
-from zoo_lab import guided as _guided
-from zoo_lab.knowledge import heat
+from zoo_lab import optimize, sampling
+from zoo_lab._util.threads import torch_threads
+from zoo_lab.problems import functions, heat
+from zoo_lab.zo import estimators
+from zoo_lab.zo import guided as _guided
 
 __all__ = ["GUIDED_METHODS", "GUIDED_PROXIES", "GuidedProblem", "guided_problem",
            "guided_proxy", "guided_run", "guided_queries_to_target", "guided_gradient_error",
@@ -118,7 +120,7 @@ def guided_proxy(prob: GuidedProblem, kind: str = "shifted", *, shift: float = 0
         return shifted
     X = sampling.sample("sobol", n=n_train, bounds=prob.bounds, seed=seed)
     y = np.asarray(prob.fun(X), dtype=float)
-    from zoo_lab import proxy as _proxy  # a heavier import, only when needed
+    from zoo_lab.surrogate import proxy as _proxy  # a heavier import, only when needed
 
     return _proxy.fit(X, y, bounds=prob.bounds, hidden=hidden, max_iter=300, seed=seed,
                       dtype="float64")
@@ -184,7 +186,7 @@ def guided_queries_to_target(problems=("sphere",), dims=(10,), methods=GUIDED_ME
     """
     rows = []
     jobs = [(p, d, s) for p in problems for d in dims for s in seeds]
-    with _one_thread():
+    with torch_threads(1):
         for p, d, s in tqdm(jobs, disable=not progress, desc="queries to target"):
             prob = guided_problem(p, d)
             prox = guided_proxy(prob, proxy, shift=shift, n_train=n_train, seed=s)
@@ -227,7 +229,7 @@ def guided_gradient_error(problem: str = "rosenbrock", dim: int = 10, methods=GU
     prox = guided_proxy(prob, proxy, n_train=n_train, seed=0)
     X = sampling.sample("uniform", n=n_points, bounds=prob.bounds, seed=123)
     rows = []
-    with _one_thread():
+    with torch_threads(1):
         for i, x in enumerate(X):
             xt = torch.tensor(x, requires_grad=True)
             prob.fun(xt[None]).sum().backward()
@@ -275,13 +277,13 @@ def guided_cv_variance(dim: int = 20, q: int = 5, rhos=(0.03, 0.1, 0.3, 1.0, 2.0
 
 def guided_vjp_cosine(methods=("gaussian", "control_variate", "prior_guided", "guided_es"),
                       q: int = 4, rows: int = 8, seeds=range(10), mu: float = 1e-4) -> pd.DataFrame:
-    """Cosine of the VJP through the heat solver (:class:`GuidedBlackBox`) to the exact one.
+    """Cosine of the VJP through the heat solver (:class:`zoo_lab.BlackBox` with a guided estimator) to the exact one.
 
     The proxy of the *vector-valued* program is the coarse-grid torch twin (same sensors and
     snapshots, fewer cells and steps); guided rows use its VJP vᵢᵀJ_p(zᵢ). One row per
     (method, seed) with the cosine over all rows × zones and the solver rows of that backward.
     """
-    from zoo_lab.guided_blackbox import GuidedBlackBox
+    from zoo_lab.coupling.blackbox import BlackBox
 
     rod = heat.HeatRod(n_cells=32, n_steps=30, t_final=0.3, n_snapshots=3)
     coarse = heat.HeatRod(n_cells=16, n_steps=6, t_final=0.3, n_snapshots=3)
@@ -289,7 +291,7 @@ def guided_vjp_cosine(methods=("gaussian", "control_variate", "prior_guided", "g
     Z = torch.as_tensor(rng.uniform(rod.bounds[:, 0], rod.bounds[:, 1], (rows, rod.in_dim)))
     V = torch.as_tensor(rng.standard_normal((rows, rod.out_dim)))
     out = []
-    with _one_thread():
+    with torch_threads(1):
         exact = torch.autograd.functional.vjp(lambda K: heat.torch_twin(K, rod), Z, V)[1].reshape(-1)
         for m in methods:
             for s in seeds:
@@ -298,7 +300,7 @@ def guided_vjp_cosine(methods=("gaussian", "control_variate", "prior_guided", "g
                 else:
                     est = estimators.make(m, q=q + (q % 2) if m == "guided_es" else q, mu=mu,
                                           proxy=lambda K: heat.torch_twin(K, coarse))
-                box = GuidedBlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=int(s))
+                box = BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, seed=int(s))
                 g, cost = box.vjp(Z, V)
                 g = g.reshape(-1)
                 cos = float(g @ exact / (g.norm() * exact.norm()))
@@ -317,7 +319,7 @@ def _materials_compositions(dim: int, n_atoms: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def _materials_problem(dim: int) -> GuidedProblem:
-    from zoo_lab.knowledge import materials as M
+    from zoo_lab.problems import materials as M
 
     if not 1 <= dim <= 16:
         raise ValueError(f"dim: got {dim!r}; allowed for materials: 1 to 16 compositions")
@@ -385,7 +387,7 @@ def _materials_proxy(prob: GuidedProblem, kind: str, *, n_train: int, hidden, se
             kappa.append(2 * p2)
         return _VegardProxy(c, (1 - c) * a0[0] + c * a0[1], (1 - c) * kappa[0] + c * kappa[1],
                             program_rows=10)
-    from zoo_lab import proxy as _proxy
+    from zoo_lab.surrogate import proxy as _proxy
 
     X = sampling.sample("sobol", n=n_train, bounds=alloy.bounds, seed=seed)
     net = _proxy.fit(X, alloy(X)[:, 0], bounds=alloy.bounds, hidden=hidden, max_iter=300,
@@ -393,12 +395,3 @@ def _materials_proxy(prob: GuidedProblem, kind: str, *, n_train: int, hidden, se
     return _EnergyNetProxy(net, c, program_rows=n_train)
 
 
-class _one_thread:
-    """torch on one thread inside the study (small tensors: threads only add overhead)."""
-
-    def __enter__(self):
-        self.old = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.old)

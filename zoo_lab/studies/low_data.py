@@ -25,9 +25,10 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from zoo_lab import estimators, sampling
-from zoo_lab.blackbox import BlackBox
+from zoo_lab import sampling
+from zoo_lab.coupling.blackbox import BlackBox
 from zoo_lab.studies._nets import seeded_init_
+from zoo_lab.zo import estimators
 
 __all__ = ["MODES", "LowDataProblem", "train_low_data", "low_data_study", "low_data_table",
            "coupling_gain", "materials_problem", "combustion_problem"]
@@ -168,7 +169,7 @@ def coupling_gain(df: pd.DataFrame) -> pd.DataFrame:
 
 def materials_problem(**kwargs) -> LowDataProblem:
     """Composition c of the alloy -> equilibrium lattice constant a; knowledge: EMT energy E(c, a)."""
-    from zoo_lab.knowledge import materials as M
+    from zoo_lab.problems import materials as M
 
     prog = M.AlloyEMT(**kwargs)
     a_lo, a_hi = prog.a_bounds
@@ -188,7 +189,7 @@ def materials_problem(**kwargs) -> LowDataProblem:
 
 def combustion_problem(phi_bounds=(0.5, 1.0), t_scale: float = 100.0) -> LowDataProblem:
     """Target flame temperature T -> lean equivalence ratio phi; knowledge: Cantera T_ad(phi)."""
-    from zoo_lab.knowledge import combustion as C
+    from zoo_lab.problems import combustion as C
 
     prog = C.FlameTemperature()
     t_lo, t_hi = (float(v) for v in prog(np.array([[phi_bounds[0]], [phi_bounds[1]]]))[:, 0])

@@ -30,7 +30,6 @@ References
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -43,7 +42,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from zoo_lab import functions, sampling
+from zoo_lab import sampling
+from zoo_lab._util.threads import torch_threads
+from zoo_lab.problems import functions
 
 __all__ = [
     "stability",
@@ -180,27 +181,14 @@ def _design(problem: _Problem, scheme: str, n: int, seed: int) -> np.ndarray:
     return sampling.sample(scheme, n, problem.bounds, seed=seed, sobol_n="round_up")
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Run torch on one CPU thread (restored after): far faster for population-sized batches."""
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def _proxy_task(spec: dict) -> list[dict]:
     """Worker: sample, fit one proxy, measure its test error, run every optimizer seed on it."""
-    with _one_thread():
+    with torch_threads(1):
         return _proxy_task_body(spec)
 
 
 def _proxy_task_body(spec: dict) -> list[dict]:
-    from zoo_lab import proxy as proxy_mod
+    from zoo_lab.surrogate import proxy as proxy_mod
 
     p = _problem(spec["function"], spec["dim"], spec["bounds"], spec["scale"])
     X = _design(p, spec["scheme"], spec["n_samples"], _seed(spec["sampling_seed"], "sampling"))
@@ -367,7 +355,7 @@ def stability(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs", n_
     ``"gaussian"`` (N(x*, (half-width/3)^2), the reference paper's third set).
     ``budget`` is the evaluation budget of every run (equal for PSO and GA);
     ``pop_size`` defaults to 40 (PSO) and 60 (GA). ``proxy_options`` go to
-    :func:`zoo_lab.proxy.fit` (default: tanh (64, 64), L-BFGS, 500 iterations).
+    :func:`zoo_lab.surrogate.proxy.fit` (default: tanh (64, 64), L-BFGS, 500 iterations).
     ``bounds``/``scale`` re-box the function and divide it by ``scale``.
     ``executor`` (a ``concurrent.futures`` executor) runs one proxy per task;
     ``checkpoint`` is a folder where finished tasks are stored so a stopped study
@@ -412,9 +400,9 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
         raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
     if scheme not in (*sampling.SCHEMES, "gaussian"):
         raise ValueError(f"scheme: got {scheme!r}; allowed: {', '.join((*sampling.SCHEMES, 'gaussian'))}")
-    from zoo_lab import proxy as proxy_mod
+    from zoo_lab.surrogate import proxy as proxy_mod
 
-    with _one_thread():
+    with torch_threads(1):
         p = _problem(function, dim)
         X = _design(p, scheme, int(n_samples), _seed(seed, "sampling"))
         popts = dict(hidden=(64, 64), activation="tanh", optimizer="lbfgs", max_iter=500)

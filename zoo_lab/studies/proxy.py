@@ -1,8 +1,8 @@
 """Proxy accuracy across functions, dimensions, sampling schemes, sample counts and seeds.
 
 Each grid cell draws a design with :func:`zoo_lab.sampling.sample`, fits a
-proxy with :func:`zoo_lab.proxy.fit` and scores it with
-:func:`zoo_lab.proxy.evaluate` on one shared test set per (function, dim). The
+proxy with :func:`zoo_lab.surrogate.proxy.fit` and scores it with
+:func:`zoo_lab.surrogate.proxy.evaluate` on one shared test set per (function, dim). The
 design and the network share the cell's seed, so a row is reproducible on its
 own and the table does not depend on which executor ran it.
 """
@@ -18,8 +18,9 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
-from zoo_lab import functions as _functions
-from zoo_lab import proxy, sampling
+from zoo_lab import sampling
+from zoo_lab.problems import functions as _functions
+from zoo_lab.surrogate import proxy
 
 __all__ = ["proxy_grid", "fit_one", "rank_correlation", "TIMING_COLUMNS"]
 
@@ -61,13 +62,13 @@ def proxy_grid(functions=("rastrigin",), dims=(2,), schemes=sampling.SCHEMES, n_
     """Fit one proxy per (function, dim, scheme, n, seed) and return a tidy DataFrame, one row per fit.
 
     Columns: the settings, ``discrepancy`` of the training design, the metrics
-    of :func:`zoo_lab.proxy.evaluate` (on ``n_test`` points drawn with
+    of :func:`zoo_lab.surrogate.proxy.evaluate` (on ``n_test`` points drawn with
     ``test_seed``), ``steps``/``passes``/``train_loss`` and ``fit_time``/``eval_time``.
     ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or
     ``dask.distributed.Client.get_executor()``) spreads the fits; rows come back
     in grid order and, timings aside, equal a serial run. Sobol sizes are
     rounded up to powers of two (``n`` holds the size used). ``fit_options``
-    go to :func:`zoo_lab.proxy.fit`.
+    go to :func:`zoo_lab.surrogate.proxy.fit`.
     """
     grid = list(itertools.product(_check_list("functions", functions), _check_list("dims", dims),
                                   _check_list("schemes", schemes), _check_list("n_samples", n_samples),

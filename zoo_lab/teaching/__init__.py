@@ -9,7 +9,7 @@ Instructors and headless runs use :func:`solution` to fill in reference answers:
 exercise cells do ``if SMOKE or SOLUTIONS: my_fn = zl.teaching.solution("lhs")``.
 """
 
-from zoo_lab._reexport import reexport_submodules
+from zoo_lab._util.reexport import reexport_submodules
 from zoo_lab.teaching._result import Result
 
 # each submodule lists its public checks in __all__; they are re-exported here

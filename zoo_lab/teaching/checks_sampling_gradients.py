@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo_lab import estimators, sampling
+from zoo_lab import sampling
 from zoo_lab.teaching._result import Result, _crashed, _fmt
+from zoo_lab.zo import estimators
 
 # ----------------------------------------------------------------------------- sampling (01)
 
@@ -174,7 +175,7 @@ def check_central_difference(fn: Callable[..., Any]) -> Result:
 
 
 def relative_mse_theory(estimator: str, d: int, q: int) -> float:
-    """E‖ĝ − ∇f‖² / ‖∇f‖² of a forward estimator on a linear f (see ``zoo_lab.estimators``)."""
+    """E‖ĝ − ∇f‖² / ‖∇f‖² of a forward estimator on a linear f (see ``zoo_lab.zo.estimators``)."""
     if d < 1 or q < 1:
         raise ValueError(f"d, q: need positive integers, got d={d}, q={q}")
     if estimator == "gaussian":

@@ -11,10 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from zoo_lab import estimators
-from zoo_lab.blackbox import BlackBox
-from zoo_lab.knowledge import heat
+from zoo_lab.coupling.blackbox import BlackBox
 from zoo_lab.plots.coupling import vjp_scatter
+from zoo_lab.problems import heat
 from zoo_lab.widgets._panel import (
     assemble,
     dropdown,
@@ -23,6 +22,7 @@ from zoo_lab.widgets._panel import (
     status_line,
     wire,
 )
+from zoo_lab.zo import estimators
 
 __all__ = ["coupling_explorer", "update_coupling_figure"]
 

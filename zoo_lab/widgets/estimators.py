@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from zoo_lab import estimators
 from zoo_lab.plots.estimators import explorer_figure
 from zoo_lab.studies.estimators import fd_error_vs_mu, relative_mse_vs_q
 from zoo_lab.widgets._panel import (
@@ -16,6 +15,7 @@ from zoo_lab.widgets._panel import (
     status_line,
     wire,
 )
+from zoo_lab.zo import estimators
 
 __all__ = ["estimator_explorer", "estimator_explorer_data", "update_estimator_figure"]
 

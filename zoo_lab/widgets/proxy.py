@@ -12,8 +12,10 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
-from zoo_lab import functions, proxy, sampling
+from zoo_lab import sampling
 from zoo_lab.plots.proxy import landscape_figure, landscape_grid
+from zoo_lab.problems import functions
+from zoo_lab.surrogate import proxy
 from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
 
 __all__ = ["proxy_explorer", "update_proxy_figure", "PROXY_FUNCTIONS"]

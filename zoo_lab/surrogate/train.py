@@ -1,6 +1,6 @@
-"""Training loops behind :func:`zoo_lab.proxy.fit`: full-batch L-BFGS, mini-batch Adam, and their history.
+"""Training loops behind :func:`zoo_lab.surrogate.proxy.fit`: full-batch L-BFGS, mini-batch Adam, and their history.
 
-Private module: the public entry point is :func:`zoo_lab.proxy.fit`. Every loop
+Private module: the public entry point is :func:`zoo_lab.surrogate.proxy.fit`. Every loop
 works on already scaled tensors (inputs in [-1, 1], standardised targets) and
 records one :class:`FitHistory` row per Adam epoch or per L-BFGS iteration.
 Time spent on diagnostics (validation and monitor losses) is excluded from the

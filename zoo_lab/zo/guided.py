@@ -1,7 +1,7 @@
 """Proxy-guided ZO estimators: a cheap differentiable proxy guides, the real program corrects.
 
-Three estimators, registered into :mod:`zoo_lab.estimators` (``make(name, q, mu, proxy=...)``);
-``proxy`` is any torch-differentiable callable (m, d) -> (m,) (a :class:`zoo_lab.proxy.Proxy`,
+Three estimators, registered into :mod:`zoo_lab.zo.estimators` (``make(name, q, mu, proxy=...)``);
+``proxy`` is any torch-differentiable callable (m, d) -> (m,) (a :class:`zoo_lab.surrogate.proxy.Proxy`,
 a ``torch.nn.Module``, a torch benchmark function). Each estimate is still **one batched call**
 of the real function; proxy evaluations happen in torch and are counted apart
 (``query.n_proxy_evals``), never in ``n_evals``.
@@ -50,9 +50,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo_lab import estimators
-from zoo_lab._directions import as_point, check_values, is_torch, rng_from, to_backend, torch
-from zoo_lab.estimators import Estimator, Query, register
+from zoo_lab.zo import estimators
+from zoo_lab.zo.directions import as_point, check_values, is_torch, rng_from, to_backend, torch
+from zoo_lab.zo.estimators import Estimator, Query, register
 
 __all__ = ["GUIDED", "GuidedEstimator", "GuidedQuery", "ControlVariate", "GuidedES",
            "PriorGuided", "ProxyOnly", "prgf_lambda", "residual_ratio", "guided_es_theory_relative_mse"]
@@ -104,11 +104,11 @@ class _ScalarProxy:
                 raise
             raise TypeError("proxy: it converts its torch input to numpy, so autograd cannot "
                             "differentiate it; guided estimators need a torch-differentiable "
-                            "callable (e.g. a zoo_lab.proxy.Proxy or a torch.nn.Module)") from exc
+                            "callable (e.g. a zoo_lab.surrogate.proxy.Proxy or a torch.nn.Module)") from exc
         if not is_torch(out):
             raise TypeError(f"proxy: returned {type(out).__module__}.{type(out).__name__}; expected a "
                             "torch tensor computed with torch operations (a torch-differentiable "
-                            "callable, e.g. a zoo_lab.proxy.Proxy or a torch.nn.Module)")
+                            "callable, e.g. a zoo_lab.surrogate.proxy.Proxy or a torch.nn.Module)")
         m = P.shape[0]
         if self.v is None:
             if out.ndim == 2 and out.shape[1] == 1:
@@ -437,12 +437,3 @@ class ProxyOnly(GuidedEstimator):
 def _unit(a: np.ndarray) -> np.ndarray:
     return a / np.linalg.norm(a)
 
-
-def __getattr__(name: str):
-    # GuidedBlackBox lives one layer up (it needs zoo_lab.blackbox, which imports estimators,
-    # which may import this module): load it on first use
-    if name == "GuidedBlackBox":
-        from zoo_lab.guided_blackbox import GuidedBlackBox
-
-        return GuidedBlackBox
-    raise AttributeError(f"module 'zoo_lab.guided' has no attribute {name!r}")

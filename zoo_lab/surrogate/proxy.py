@@ -26,7 +26,6 @@ References
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from pathlib import Path
@@ -37,8 +36,9 @@ from scipy import optimize as sopt
 from scipy import stats
 
 from zoo_lab import sampling
-from zoo_lab._proxy_train import Clock, Data, FitHistory, make_net, train_adam, train_lbfgs
-from zoo_lab._validate import check_int
+from zoo_lab._util.threads import torch_threads
+from zoo_lab._util.validate import check_int
+from zoo_lab.surrogate.train import Clock, Data, FitHistory, make_net, train_adam, train_lbfgs
 
 __all__ = ["Proxy", "FitHistory", "fit", "evaluate", "save", "load", "OPTIMIZERS", "ACTIVATIONS"]
 
@@ -179,18 +179,9 @@ def _default_bounds(X: np.ndarray) -> np.ndarray:
     return np.stack([lo, hi], axis=1)
 
 
-@contextlib.contextmanager
 def _torch_threads(n: int | None, device: torch.device):
-    """Set torch's intra-op threads for the duration of a CPU fit, then restore them."""
-    if n is None or device.type != "cpu":
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
+    """Thread limit for a CPU fit (GPU fits leave torch's setting alone)."""
+    return torch_threads(n if device.type == "cpu" else None)
 
 
 def fit(X, y, bounds=None, hidden=(64, 64), activation: str = "tanh", optimizer: str = "lbfgs",
@@ -406,12 +397,12 @@ def save(proxy: Proxy, path) -> Path:
     The history goes into the JSON too. Returns the folder.
     """
     if not isinstance(proxy, Proxy):
-        raise TypeError(f"proxy: expected a zoo_lab.proxy.Proxy, got {type(proxy).__name__}")
+        raise TypeError(f"proxy: expected a zoo_lab.surrogate.proxy.Proxy, got {type(proxy).__name__}")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in proxy.state_dict().items()}
     torch.save(state, folder / _WEIGHTS_FILE)
-    doc = dict(format="zoo_lab.proxy/1", settings=proxy.settings, history=proxy.history.to_dict())
+    doc = dict(format="zoo_lab.surrogate.proxy/1", settings=proxy.settings, history=proxy.history.to_dict())
     (folder / _SETTINGS_FILE).write_text(json.dumps(doc, indent=1, default=_json_default))
     return folder
 
@@ -429,7 +420,7 @@ def load(path, device=None) -> Proxy:
     if not sfile.is_file() or not wfile.is_file():
         raise FileNotFoundError(f"path: {folder} lacks {_SETTINGS_FILE} and/or {_WEIGHTS_FILE}")
     doc = json.loads(sfile.read_text())
-    if doc.get("format") != "zoo_lab.proxy/1":
+    if doc.get("format") != "zoo_lab.surrogate.proxy/1":
         raise ValueError(f"path: {sfile} is not a zoo_lab proxy (format {doc.get('format')!r})")
     s = doc["settings"]
     proxy = Proxy(s["bounds"], s["hidden"], s["activation"], s["y_mean"], s["y_std"],

@@ -1,13 +1,13 @@
 """Queries are never wasted: log every real-program row and refit the proxy (warm start) as they come.
 
-An :class:`OnlineProxy` wraps a proxy (a :class:`zoo_lab.proxy.Proxy` or any torch module)
+An :class:`OnlineProxy` wraps a proxy (a :class:`zoo_lab.surrogate.proxy.Proxy` or any torch module)
 and a :class:`QueryLog`. Every row the real program evaluates, through a ZO optimizer
 (``fun = online.wrap(fun)``) or a :class:`zoo_lab.BlackBox` (``online.attach(box)``), is
 appended to the log; after every ``refit_every`` new rows the proxy is trained further
 from its current weights on all logged rows (or the last ``window``). Guided estimators
 built with ``proxy=online`` then use the refreshed proxy at their next estimate.
 
-The log is in memory: the SQLite :class:`zoo_lab.evaluation.EvaluationCache` keys rows on
+The log is in memory: the SQLite :class:`zoo_lab.coupling.evaluation.EvaluationCache` keys rows on
 a digest of the input, so inputs cannot be read back from it for refitting; a BlackBox
 with a cache still saves every evaluation there, and the log keeps (X, Y) in the open.
 

@@ -34,23 +34,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.spatial.distance import pdist
 from scipy.stats import qmc
 
-from zoo_lab._validate import check_int
+from zoo_lab._util.seeding import rng_from
+from zoo_lab._util.validate import check_bool, check_bounds, check_choice, check_int, check_size
 
-__all__ = [
-    "SCHEMES",
-    "sample",
-    "unit_sample",
-    "discrepancy",
-    "min_distance",
-    "check_bounds",
-    "SobolBalanceWarning",
-]
+__all__ = ["SCHEMES", "SobolBalanceWarning", "sample", "unit_sample"]
 
 SCHEMES: tuple[str, ...] = ("uniform", "lhs", "sobol", "halton")
-_DISCREPANCY_METHODS = ("CD", "WD", "MD", "L2-star")
 _SOBOL_POLICIES = ("warn", "round_up", "strict")
 _LHS_OPTIMIZATIONS = (None, "random-cd", "lloyd")
 _warned_sobol = False
@@ -58,25 +49,6 @@ _warned_sobol = False
 
 class SobolBalanceWarning(UserWarning):
     """A Sobol design whose size is not a power of two (balance is lost)."""
-
-
-def check_bounds(bounds) -> np.ndarray:
-    """Validate ``bounds`` as a float array of shape (d, 2) with lo < hi; return it."""
-    try:
-        b = np.asarray(bounds, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"bounds: expected an array-like of shape (d, 2), got {bounds!r}") from exc
-    if b.ndim != 2 or b.shape[1] != 2 or b.shape[0] < 1:
-        raise ValueError(f"bounds: expected shape (d, 2) with d >= 1, got shape {b.shape}")
-    if not np.all(np.isfinite(b)):
-        raise ValueError(f"bounds: all entries must be finite, got {b.tolist()}")
-    bad = np.flatnonzero(b[:, 0] >= b[:, 1])
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"bounds: need lo < hi on every axis; axis {i} has lo={b[i, 0]} >= hi={b[i, 1]}"
-        )
-    return b
 
 
 def _is_pow2(n: int) -> bool:
@@ -102,17 +74,14 @@ def unit_sample(
     LHS and needs ``n = p**2`` with ``p`` prime and ``d <= p + 1``).
     """
     n, d = check_int("n", n, 1), check_int("d", d, 1)
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme: unknown {scheme!r}; allowed: {', '.join(SCHEMES)}")
-    if optimization not in _LHS_OPTIMIZATIONS:
-        raise ValueError(
-            f"optimization: got {optimization!r}; allowed: {_LHS_OPTIMIZATIONS}"
-        )
+    check_choice("scheme", scheme, SCHEMES)
+    check_choice("optimization", optimization, _LHS_OPTIMIZATIONS)
     if optimization is not None and scheme != "lhs":
         raise ValueError(f"optimization: only applies to scheme='lhs', got scheme={scheme!r}")
-    if sobol_n not in _SOBOL_POLICIES:
-        raise ValueError(f"sobol_n: got {sobol_n!r}; allowed: {', '.join(_SOBOL_POLICIES)}")
-    rng = np.random.default_rng(seed)
+    check_choice("sobol_n", sobol_n, _SOBOL_POLICIES)
+    check_bool("scramble", scramble)
+    check_size("n", n * d, "design")
+    rng = rng_from(seed)
     if scheme == "uniform":
         return rng.random((n, d))
     if scheme == "lhs":
@@ -160,34 +129,3 @@ def sample(scheme: str, n: int, bounds, seed=None, **options) -> np.ndarray:
     b = check_bounds(bounds)
     U = unit_sample(scheme, n, b.shape[0], seed, **options)
     return qmc.scale(U, b[:, 0], b[:, 1])
-
-
-def to_unit(X, bounds) -> np.ndarray:
-    """Map points in ``bounds`` to the unit cube (inverse of :func:`sample`'s scaling)."""
-    b = check_bounds(bounds)
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != b.shape[0]:
-        raise ValueError(f"X: expected shape (n, {b.shape[0]}), got {X.shape}")
-    return (X - b[:, 0]) / (b[:, 1] - b[:, 0])
-
-
-def discrepancy(X, bounds, method: str = "CD") -> float:
-    """Discrepancy of design ``X`` after mapping ``bounds`` to the unit cube (lower: more uniform).
-
-    ``method`` is one of ``"CD"`` (centered L2, default), ``"WD"`` (wrap-around),
-    ``"MD"`` (mixture) or ``"L2-star"``; see :func:`scipy.stats.qmc.discrepancy`.
-    """
-    if method not in _DISCREPANCY_METHODS:
-        raise ValueError(f"method: got {method!r}; allowed: {', '.join(_DISCREPANCY_METHODS)}")
-    U = to_unit(X, bounds)
-    if np.any(U < 0) or np.any(U > 1):
-        raise ValueError("X: every point must lie inside bounds to measure its discrepancy")
-    return float(qmc.discrepancy(U, method=method))
-
-
-def min_distance(X, bounds=None) -> float:
-    """Smallest pairwise Euclidean distance in ``X`` (in the unit cube when ``bounds`` is given)."""
-    U = np.asarray(X, dtype=float) if bounds is None else to_unit(X, bounds)
-    if U.ndim != 2 or U.shape[0] < 2:
-        raise ValueError(f"X: need shape (n, d) with n >= 2, got {U.shape}")
-    return float(pdist(U).min())

@@ -4,7 +4,7 @@ A network ``g_θ`` feeds a program ``F`` that has no gradients (a solver, a
 simulator, an external executable); the loss is ``L(F(g_θ(x)))``. Autograd
 handles ``L`` and ``g_θ``; for ``F`` the backward pass needs the vector-Jacobian
 product ``vᵀ J_F(z)`` with ``v = ∂L/∂y``. :class:`BlackBox` estimates it with a
-ZO estimator (see :mod:`zoo_lab.estimators`):
+ZO estimator (see :mod:`zoo_lab.zo.estimators`):
 
     vᵀ J_F(z) ≈ (s/k) Σᵢ [vᵀF(z + μuᵢ) − vᵀF(z)] / μ · uᵢ
 
@@ -26,8 +26,8 @@ from concurrent.futures import Executor
 import numpy as np
 import torch
 
-from zoo_lab import estimators
-from zoo_lab.evaluation import EvalStats, Evaluator, ProgramError
+from zoo_lab.coupling.evaluation import EvalStats, Evaluator, ProgramError
+from zoo_lab.zo import estimators
 
 __all__ = ["BlackBox", "ProgramError"]
 
@@ -62,12 +62,12 @@ class BlackBox(torch.nn.Module):
     in_dim, out_dim : int
         Input and output widths.
     estimator : Estimator, optional
-        A :mod:`zoo_lab.estimators` object (default: gaussian, q=10, mu=1e-3, forward).
+        A :mod:`zoo_lab.zo.estimators` object (default: gaussian, q=10, mu=1e-3, forward).
     executor : concurrent.futures.Executor, optional
         Splits each program batch into chunks run in parallel (threads, processes,
         or a Dask client's ``get_executor()``); results identical to serial.
     cache : path or EvaluationCache, optional
-        SQLite file keyed on (program name, input bytes); see :mod:`zoo_lab.evaluation`.
+        SQLite file keyed on (program name, input bytes); see :mod:`zoo_lab.coupling.evaluation`.
     on_failure : "raise" or "nan"
         "raise": a failing row raises :class:`ProgramError` naming the input and the program.
         "nan": failed rows come out NaN (see ``last_valid``), get zero gradient, and are
@@ -95,7 +95,7 @@ class BlackBox(torch.nn.Module):
         if estimator is None:
             estimator = estimators.make("gaussian", q=10, mu=1e-3)
         if not isinstance(estimator, estimators.Estimator):
-            raise TypeError(f"estimator: expected a zoo_lab.estimators estimator (from "
+            raise TypeError(f"estimator: expected a zoo_lab.zo.estimators estimator (from "
                             f"zl.estimators.make), got {estimator!r}")
         self.evaluator = Evaluator(program, in_dim, out_dim, name=name, executor=executor,
                                    cache=cache, on_failure=on_failure, chunk_size=chunk_size,
@@ -103,7 +103,7 @@ class BlackBox(torch.nn.Module):
         self.estimator = estimator
         self.in_dim, self.out_dim = int(in_dim), int(out_dim)
         self._rng = np.random.default_rng(seed)
-        self.n_proxy_evals = 0  # proxy rows used by guided estimators (zoo_lab.guided)
+        self.n_proxy_evals = 0  # proxy rows used by guided estimators (zoo_lab.zo.guided)
         if grad_dims is None:
             self.grad_dims = np.arange(in_dim)
         else:

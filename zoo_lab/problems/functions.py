@@ -176,6 +176,16 @@ class TestFunction:
         return out[0] if single else out
 
     @property
+    def in_dim(self) -> int:
+        """Input size d (the :class:`zoo_lab.problems.Problem` protocol's name for ``dim``)."""
+        return self.dim
+
+    @property
+    def out_dim(self) -> int:
+        """Output size: 1 (a scalar objective)."""
+        return 1
+
+    @property
     def lower(self) -> np.ndarray:
         """Lower corner of the domain, shape (d,)."""
         return self.bounds[:, 0]

@@ -1,4 +1,4 @@
-"""Package-private helpers for :mod:`zoo_lab.estimators`: seeds, dtypes, backends, directions.
+"""Helpers for the ZO estimators: dtypes, backends, and the random directions they average over.
 
 Directions are always drawn with a numpy ``Generator`` (so a seed gives the same
 numbers for numpy and torch inputs) and moved to torch afterwards when needed.
@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo_lab._util.seeding import rng_from  # noqa: F401  (re-exported for the estimators)
+
 try:  # torch is a hard dependency, but keep numpy-only use importable
     import torch
 except ImportError:  # pragma: no cover
     torch = None
 
 DTYPES: tuple[str, ...] = ("float64", "float32")
-
-
-def rng_from(seed) -> np.random.Generator:
-    """Return a numpy Generator for ``seed`` (int, Generator or None); never global state."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0:
-            raise ValueError(f"seed: expected an int >= 0 or a numpy Generator, got {seed}")
-        return np.random.default_rng(seed)
-    raise TypeError(
-        f"seed: expected an int >= 0, a numpy Generator or None, got {type(seed).__name__} {seed!r}"
-    )
 
 
 def dtype_name(dtype) -> str:

@@ -23,7 +23,7 @@ forward: ``[x, x+μu₁, …, x+μuₖ]`` (m = k + 1); central: ``[x+μu₁, …
 (m = 2k). ``antithetic=True`` with forward differences uses q/2 directions and their
 negatives, skipping f(x) (which cancels): it *is* the central estimate with q/2 directions.
 
-Interface for callers that evaluate the points themselves (``zoo_lab.blackbox``)::
+Interface for callers that evaluate the points themselves (``zoo_lab.coupling.blackbox``)::
 
     query = est.query(x, seed)          # Query: .points (m, d), .n_evals, .directions / .axes
     values = program(query.points)      # (m,) or (m, *out): any batched evaluation
@@ -53,7 +53,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zoo_lab._directions import (
+from zoo_lab.zo.directions import (
     as_point,
     check_values,
     dtype_name,
@@ -187,7 +187,7 @@ class Estimator:
         """The estimator to use for one :class:`zoo_lab.BlackBox` row (row input, cotangent, columns).
 
         Plain estimators need nothing from the row and return themselves; proxy-guided
-        ones (:mod:`zoo_lab.guided`) bind their proxy to vᵀp at that row.
+        ones (:mod:`zoo_lab.zo.guided`) bind their proxy to vᵀp at that row.
         """
         return self
 
@@ -441,6 +441,3 @@ class Orthogonal(_AtMostD):
 def _index(a: np.ndarray, like):
     return torch.as_tensor(a, device=like.device) if is_torch(like) else a
 
-
-# the proxy-guided estimators (zoo_lab.guided) register themselves into this registry
-from zoo_lab import guided as _guided  # noqa: E402,F401

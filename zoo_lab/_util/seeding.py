@@ -1,0 +1,47 @@
+"""One way to turn a ``seed`` into randomness: every public function takes ``seed`` and calls :func:`rng_from`.
+
+``seed`` is an int >= 0, a :class:`numpy.random.Generator` (used as is, so a caller can
+thread one generator through several calls) or ``None`` (fresh OS entropy: not
+reproducible, and said so in every docstring that allows it). There is no global state.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["SeedLike", "rng_from", "seed_ints", "torch_generator"]
+
+SeedLike = int | np.random.Generator | None
+
+
+def rng_from(seed: SeedLike) -> np.random.Generator:
+    """Return a numpy Generator for ``seed`` (int >= 0, Generator or None); never global state."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_):
+        if seed < 0:
+            raise ValueError(f"seed: expected an int >= 0, a numpy Generator or None, got {seed}")
+        return np.random.default_rng(int(seed))
+    raise TypeError(
+        f"seed: expected an int >= 0, a numpy Generator or None, got {type(seed).__name__} {seed!r}"
+    )
+
+
+def seed_ints(seed: SeedLike, n: int) -> list[int]:
+    """``n`` independent child seeds (ints) drawn from ``seed``: for sub-runs that need their own."""
+    return [int(s) for s in rng_from(seed).integers(0, 2**31 - 1, size=n)]
+
+
+def torch_generator(seed: SeedLike, device="cpu"):
+    """A ``torch.Generator`` seeded from ``seed`` (an int drawn from it when it is a Generator)."""
+    import torch
+
+    rng_from(seed)  # validate first: same errors as everywhere else
+    value = int(seed) if isinstance(seed, numbers.Integral) else seed_ints(seed, 1)[0]
+    gen = torch.Generator(device=device)
+    gen.manual_seed(value)
+    return gen

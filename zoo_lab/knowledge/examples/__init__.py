@@ -1,1 +1,0 @@
-"""Standalone example programs for zoo_lab.knowledge.command (run as scripts)."""

@@ -1,0 +1,1 @@
+"""Standalone example programs for zoo_lab.problems.command (run as scripts)."""
