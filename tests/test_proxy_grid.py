@@ -37,9 +37,9 @@ def test_thread_pool_equals_serial(serial):
 
 
 def test_grid_errors():
-    with pytest.raises(ValueError, match="schemes: unknown 'grid'"):
+    with pytest.raises(ValueError, match="schemes: got 'grid'"):
         zl.studies.proxy_grid(schemes=["grid"], progress=False)
-    with pytest.raises(ValueError, match="optimizer: unknown 'sgd'"):
+    with pytest.raises(ValueError, match="optimizer: got 'sgd'"):
         zl.studies.proxy_grid(optimizer="sgd", progress=False)
     with pytest.raises(ValueError, match="name: unknown function"):
         zl.studies.proxy_grid(functions=["nope"], progress=False)

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from zoo_lab import optimize, sampling
 from zoo_lab._util.threads import torch_threads
 from zoo_lab.problems import functions, heat
+from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.zo import estimators
 from zoo_lab.zo import guided as _guided
 
@@ -184,21 +184,29 @@ def guided_queries_to_target(problems=("sphere",), dims=(10,), methods=GUIDED_ME
     ``proxy_rows`` are the program rows paid once to build the proxy (not in ``queries``).
     The proxy is built once per (problem, dim, seed) and shared by the guided methods.
     """
-    rows = []
-    jobs = [(p, d, s) for p in problems for d in dims for s in seeds]
+    common = dict(methods=list(methods), proxy=proxy, shift=shift, n_train=n_train, q=q, mu=mu,
+                  lr=lr, budget=budget, target=target, alpha=alpha)
+    settings = [dict(g, **common) for g in grid(problem=problems, dim=dims, seed=seeds)]
     with torch_threads(1):
-        for p, d, s in tqdm(jobs, disable=not progress, desc="queries to target"):
-            prob = guided_problem(p, d)
-            prox = guided_proxy(prob, proxy, shift=shift, n_train=n_train, seed=s)
-            for m in methods:
-                res, queries, f0 = guided_run(prob, m, prox, q=q, mu=mu, lr=lr, budget=budget,
-                                              target=target, alpha=alpha, seed=s)
-                gap = (res.fun - prob.f_opt) / (f0 - prob.f_opt) if f0 != prob.f_opt else 0.0
-                rows.append(dict(problem=p, dim=d, method=m, proxy=proxy, seed=int(s),
-                                 queries=queries, reached=bool(np.isfinite(queries)),
-                                 f_gap=float(gap), n_evals=int(res.n_evals * prob.rows_per_eval),
-                                 q=q, proxy_rows=int(getattr(prox, "program_rows", 0))))
-    return pd.DataFrame(rows)
+        return sweep(_queries_rows, settings, progress=progress, desc="queries to target")
+
+
+def _queries_rows(problem: str, dim: int, seed: int, methods, proxy: str, shift: float,
+                  n_train: int, q: int, mu: float, lr: float, budget: int, target: float,
+                  alpha: float) -> list[dict]:
+    """One (problem, dim, seed): build its proxy once, run every method on it."""
+    prob = guided_problem(problem, dim)
+    prox = guided_proxy(prob, proxy, shift=shift, n_train=n_train, seed=seed)
+    rows = []
+    for m in methods:
+        res, queries, f0 = guided_run(prob, m, prox, q=q, mu=mu, lr=lr, budget=budget,
+                                      target=target, alpha=alpha, seed=seed)
+        gap = (res.fun - prob.f_opt) / (f0 - prob.f_opt) if f0 != prob.f_opt else 0.0
+        rows.append(dict(problem=problem, dim=dim, method=m, proxy=proxy, seed=int(seed),
+                         queries=queries, reached=bool(np.isfinite(queries)),
+                         f_gap=float(gap), n_evals=int(res.n_evals * prob.rows_per_eval),
+                         q=q, proxy_rows=int(getattr(prox, "program_rows", 0))))
+    return rows
 
 
 def guided_summary(df: pd.DataFrame, baseline: str = "gaussian") -> pd.DataFrame:

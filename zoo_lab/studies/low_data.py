@@ -16,18 +16,17 @@ label, the program and the knowledge loss; :func:`materials_problem` and
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from zoo_lab import sampling
 from zoo_lab.coupling.blackbox import BlackBox
 from zoo_lab.studies._nets import seeded_init_
+from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.zo import estimators
 
 __all__ = ["MODES", "LowDataProblem", "train_low_data", "low_data_study", "low_data_table",
@@ -130,12 +129,9 @@ def train_low_data(problem: LowDataProblem, n_labels: int, mode: str, seed: int 
 def low_data_study(problem: LowDataProblem, ns=(2, 4, 8, 16, 32), seeds=range(3),
                    modes=MODES, progress: bool = True, **options) -> pd.DataFrame:
     """Test error against the number of labels, data-only vs coupled, one row per (mode, n, seed)."""
-    grid = list(itertools.product(modes, ns, seeds))
-    if not grid:
-        raise ValueError("modes, ns, seeds: every one must be non-empty")
-    rows = [train_low_data(problem, n, mode, seed=s, **options)
-            for mode, n, s in tqdm(grid, disable=not progress, desc=problem.name)]
-    return pd.DataFrame(rows)
+    settings = grid(mode=modes, n_labels=ns, seed=seeds)
+    return sweep(train_low_data, [dict(g, problem=problem, **options) for g in settings],
+                 progress=progress, desc=problem.name)
 
 
 def low_data_table(df: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,6 @@ References
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -40,11 +39,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from zoo_lab import sampling
 from zoo_lab._util.threads import torch_threads
 from zoo_lab.problems import functions
+from zoo_lab.studies.engine import run_tasks
 
 __all__ = [
     "stability",
@@ -226,53 +225,6 @@ def _true_task(spec: dict) -> list[dict]:
     return rows
 
 
-def _jsonable(v):
-    if isinstance(v, np.ndarray):
-        return {"__nd__": v.tolist()}
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
-def _unjson(row: dict) -> dict:
-    return {k: (np.asarray(v["__nd__"]) if isinstance(v, dict) and "__nd__" in v else v)
-            for k, v in row.items()}
-
-
-def _execute(tasks: list[tuple[Callable, dict]], executor, progress: bool, checkpoint,
-             desc: str) -> list[dict]:
-    """Run tasks (serially or on ``executor``), with a progress bar and an optional checkpoint folder."""
-    folder = Path(checkpoint) if checkpoint is not None else None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-    rows: list[dict] = []
-    todo = []
-    for fn, spec in tasks:
-        key = hashlib.sha1(json.dumps([fn.__name__, spec], sort_keys=True, default=str).encode())
-        path = folder / f"{key.hexdigest()[:20]}.json" if folder is not None else None
-        if path is not None and path.exists():
-            rows.extend(_unjson(r) for r in json.loads(path.read_text()))
-        else:
-            todo.append((fn, spec, path))
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress, desc=desc)
-
-    def done(result, path):
-        rows.extend(result)
-        if path is not None:
-            path.write_text(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in result]))
-        bar.update(1)
-
-    if executor is None:
-        for fn, spec, path in todo:
-            done(fn(spec), path)
-    else:
-        futures = [(executor.submit(fn, spec), path) for fn, spec, path in todo]
-        for fut, path in futures:
-            done(fut.result(), path)
-    bar.close()
-    return rows
-
-
 def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds, budget: int,
           pop_size, optimizer_options, proxy_options, factorial: bool, sampling_seeds, init_seeds,
           bounds, scale: float, n_test: int, labels: dict | None = None) -> list:
@@ -364,7 +316,8 @@ def stability(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs", n_
     tasks = _plan(function, dim, scheme, n_samples, optimizer, seeds, budget, pop_size,
                   optimizer_options, proxy_options, factorial, sampling_seeds, init_seeds, bounds,
                   scale, n_test)
-    return _frame(_execute(tasks, executor, progress, checkpoint, f"{function} {dim}D {scheme}"))
+    return _frame(run_tasks(tasks, executor=executor, progress=progress, checkpoint=checkpoint,
+                             desc=f"{function} {dim}D {scheme}"))
 
 
 def stability_grid(functions_: Sequence[str], dims: Sequence[int], schemes: Sequence[str],
@@ -381,7 +334,8 @@ def stability_grid(functions_: Sequence[str], dims: Sequence[int], schemes: Sequ
                        optimizer_options, proxy_options, False, None, None, None, 1.0, n_test)
     if not tasks:
         raise ValueError("functions_, dims, schemes: every one must be non-empty")
-    return _frame(_execute(tasks, executor, progress, checkpoint, "stability grid"))
+    return _frame(run_tasks(tasks, executor=executor, progress=progress, checkpoint=checkpoint,
+                             desc="stability grid"))
 
 
 def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs",

@@ -9,17 +9,17 @@ own and the table does not depend on which executor ran it.
 
 from __future__ import annotations
 
-import itertools
 import time
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm.auto import tqdm
 
 from zoo_lab import sampling
+from zoo_lab._util.validate import check_choice
 from zoo_lab.problems import functions as _functions
+from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.surrogate import proxy
 
 __all__ = ["proxy_grid", "fit_one", "rank_correlation", "TIMING_COLUMNS"]
@@ -58,7 +58,7 @@ def _check_list(name: str, values) -> list:
 def proxy_grid(functions=("rastrigin",), dims=(2,), schemes=sampling.SCHEMES, n_samples=(64, 256),
                seeds=range(3), optimizer: str = "lbfgs", executor: Executor | None = None,
                progress: bool = True, n_test: int = 2048, test_seed: int = 12345,
-               n_starts: int = 4, **fit_options) -> pd.DataFrame:
+               n_starts: int = 4, checkpoint=None, **fit_options) -> pd.DataFrame:
     """Fit one proxy per (function, dim, scheme, n, seed) and return a tidy DataFrame, one row per fit.
 
     Columns: the settings, ``discrepancy`` of the training design, the metrics
@@ -68,34 +68,21 @@ def proxy_grid(functions=("rastrigin",), dims=(2,), schemes=sampling.SCHEMES, n_
     ``dask.distributed.Client.get_executor()``) spreads the fits; rows come back
     in grid order and, timings aside, equal a serial run. Sobol sizes are
     rounded up to powers of two (``n`` holds the size used). ``fit_options``
-    go to :func:`zoo_lab.surrogate.proxy.fit`.
+    go to :func:`zoo_lab.surrogate.proxy.fit`. ``checkpoint`` (a folder) keeps finished
+    fits so a stopped grid resumes (:func:`zoo_lab.studies.engine.sweep`).
     """
-    grid = list(itertools.product(_check_list("functions", functions), _check_list("dims", dims),
-                                  _check_list("schemes", schemes), _check_list("n_samples", n_samples),
-                                  _check_list("seeds", seeds)))
+    settings = grid(function=_check_list("functions", functions), dim=_check_list("dims", dims),
+                    scheme=_check_list("schemes", schemes), n=_check_list("n_samples", n_samples),
+                    seed=_check_list("seeds", seeds))
     for name, values, allowed in (("schemes", schemes, sampling.SCHEMES),
                                   ("optimizer", [optimizer], proxy.OPTIMIZERS)):
-        bad = [v for v in _check_list(name, values) if v not in allowed]
-        if bad:
-            raise ValueError(f"{name}: unknown {bad[0]!r}; allowed: {', '.join(allowed)}")
-    for fn, d in {(g[0], g[1]) for g in grid}:
+        for v in _check_list(name, values):
+            check_choice(name, v, allowed)
+    for fn, d in {(g["function"], g["dim"]) for g in settings}:
         _check_function(fn, d)
     kw = dict(optimizer=optimizer, n_test=n_test, test_seed=test_seed, n_starts=n_starts, **fit_options)
-    bar = tqdm(total=len(grid), disable=not progress, desc=f"proxy fits ({optimizer})")
-    rows: list[dict | None] = [None] * len(grid)
-    try:
-        if executor is None:
-            for i, cell in enumerate(grid):
-                rows[i] = fit_one(*cell, **kw)
-                bar.update()
-        else:
-            futures = {executor.submit(fit_one, *cell, **kw): i for i, cell in enumerate(grid)}
-            for fut in as_completed(futures):
-                rows[futures[fut]] = fut.result()
-                bar.update()
-    finally:
-        bar.close()
-    return pd.DataFrame(rows)
+    return sweep(fit_one, [dict(g, **kw) for g in settings], executor=executor, progress=progress,
+                 checkpoint=checkpoint, desc=f"proxy fits ({optimizer})")
 
 
 def _check_function(name: str, dim: int) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zoo_lab.studies.optimizer_stability import _execute, _frame, _plan
+from zoo_lab.studies.engine import run_tasks
+from zoo_lab.studies.optimizer_stability import _frame, _plan
 
 __all__ = ["replicate_2301_07102", "replication_table", "PAPER_2301_07102"]
 
@@ -88,7 +89,8 @@ def replicate_2301_07102(scale: float = 0.05, functions_: Sequence[str] = ("ackl
             labels=dict(dataset=ds, scale=scale, epochs=epochs, iters=iters,
                         independent=bool(independent), activation=activation),
         )
-    return _frame(_execute(tasks, executor, progress, checkpoint, "2301.07102"))
+    return _frame(run_tasks(tasks, executor=executor, progress=progress, checkpoint=checkpoint,
+                             desc="2301.07102"))
 
 
 def replication_table(df: pd.DataFrame) -> pd.DataFrame:

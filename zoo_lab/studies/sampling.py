@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from zoo_lab import sampling
+from zoo_lab.studies.engine import grid, sweep
 
 __all__ = ["discrepancy_vs_n", "integration_error", "loglog_slopes"]
 
@@ -21,19 +19,18 @@ def discrepancy_vs_n(schemes=sampling.SCHEMES, dims=(2, 4, 10), ns=(16, 32, 64, 
     Designs live in the unit cube. ``options`` go to :func:`zoo_lab.sampling.sample`
     (e.g. ``sobol_n="round_up"``; by default Sobol keeps the requested n).
     """
-    rows = []
-    grid = list(itertools.product(schemes, dims, ns, seeds))
-    if not grid:
-        raise ValueError("schemes, dims, ns, seeds: every one must be non-empty")
     options.setdefault("sobol_n", "warn")
-    for scheme, d, n, seed in tqdm(grid, disable=not progress, desc="designs"):
-        bounds = np.tile([0.0, 1.0], (d, 1))
-        X = sampling.sample(scheme, n, bounds, seed=seed, **options)
-        rows.append(dict(scheme=scheme, dim=d, n=len(X), seed=seed,
-                         pow2=bool(len(X) & (len(X) - 1) == 0),
-                         discrepancy=sampling.discrepancy(X, bounds, method=method),
-                         min_distance=sampling.min_distance(X) if len(X) > 1 else np.nan))
-    return pd.DataFrame(rows)
+    settings = grid(scheme=schemes, dim=dims, n=ns, seed=seeds)
+    return sweep(_design_row, [dict(g, method=method, options=options) for g in settings],
+                 progress=progress, desc="designs")
+
+
+def _design_row(scheme: str, dim: int, n: int, seed: int, method: str, options: dict) -> dict:
+    bounds = np.tile([0.0, 1.0], (dim, 1))
+    X = sampling.sample(scheme, n, bounds, seed=seed, **options)
+    return dict(scheme=scheme, dim=dim, n=len(X), seed=seed, pow2=bool(len(X) & (len(X) - 1) == 0),
+                discrepancy=sampling.discrepancy(X, bounds, method=method),
+                min_distance=sampling.min_distance(X) if len(X) > 1 else np.nan)
 
 
 def _genz_product(U: np.ndarray) -> np.ndarray:
@@ -49,15 +46,14 @@ def integration_error(schemes=sampling.SCHEMES, dim: int = 4, ns=(16, 64, 256, 1
     One row per (scheme, n, seed) with the signed and absolute error. With the
     same n, a lower-discrepancy design gives a smaller error (Koksma-Hlawka).
     """
-    rows = []
-    grid = list(itertools.product(schemes, ns, seeds))
-    if not grid:
-        raise ValueError("schemes, ns, seeds: every one must be non-empty")
-    for scheme, n, seed in tqdm(grid, disable=not progress, desc="integrals"):
-        U = sampling.unit_sample(scheme, n, dim, seed=seed, sobol_n="round_up")
-        err = float(_genz_product(U).mean() - 1.0)
-        rows.append(dict(scheme=scheme, dim=dim, n=len(U), seed=seed, error=err, abs_error=abs(err)))
-    return pd.DataFrame(rows)
+    return sweep(_integration_row, grid(scheme=schemes, dim=dim, n=ns, seed=seeds),
+                 progress=progress, desc="integrals")
+
+
+def _integration_row(scheme: str, dim: int, n: int, seed: int) -> dict:
+    U = sampling.unit_sample(scheme, n, dim, seed=seed, sobol_n="round_up")
+    err = float(_genz_product(U).mean() - 1.0)
+    return dict(scheme=scheme, dim=dim, n=len(U), seed=seed, error=err, abs_error=abs(err))
 
 
 def loglog_slopes(df: pd.DataFrame, value: str, by=("scheme",), x: str = "n") -> pd.DataFrame:
