@@ -269,7 +269,7 @@ def test_q_type_and_range_errors():
 
 @pytest.mark.parametrize("mu", [0.0, -1e-3, float("nan"), float("inf")])
 def test_mu_must_be_positive(mu):
-    with pytest.raises(ValueError, match=r"mu: expected a finite float > 0"):
+    with pytest.raises(ValueError, match=r"mu: expected a finite number > 0"):
         make("sphere", q=1, mu=mu)
 
 

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["SeedLike", "rng_from", "seed_ints", "torch_generator"]
+__all__ = ["SeedLike", "rng_from", "seed_int", "seed_ints", "torch_generator"]
 
 SeedLike = int | np.random.Generator | None
 
@@ -31,6 +31,14 @@ def rng_from(seed: SeedLike) -> np.random.Generator:
     )
 
 
+def seed_int(seed: SeedLike) -> int:
+    """``seed`` itself when it is an int (validated); else one int drawn from it (Generator or None)."""
+    rng = rng_from(seed)
+    if isinstance(seed, numbers.Integral):
+        return int(seed)
+    return int(rng.integers(2**62))
+
+
 def seed_ints(seed: SeedLike, n: int) -> list[int]:
     """``n`` independent child seeds (ints) drawn from ``seed``: for sub-runs that need their own."""
     return [int(s) for s in rng_from(seed).integers(0, 2**31 - 1, size=n)]
@@ -40,8 +48,6 @@ def torch_generator(seed: SeedLike, device="cpu"):
     """A ``torch.Generator`` seeded from ``seed`` (an int drawn from it when it is a Generator)."""
     import torch
 
-    rng_from(seed)  # validate first: same errors as everywhere else
-    value = int(seed) if isinstance(seed, numbers.Integral) else seed_ints(seed, 1)[0]
     gen = torch.Generator(device=device)
-    gen.manual_seed(value)
+    gen.manual_seed(seed_int(seed))
     return gen

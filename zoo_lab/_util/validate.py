@@ -46,14 +46,16 @@ def check_float(
     maximum: float | None = None,
     *,
     strict: bool = False,
+    strict_max: bool = False,
 ) -> float:
-    """Return ``value`` as a finite float in [minimum, maximum] (open at ``minimum`` when ``strict``)."""
-    allowed = _range_text("a finite number", minimum, maximum, strict)
+    """Return ``value`` as a finite float in [minimum, maximum] (open at an end when ``strict``/``strict_max``)."""
+    allowed = _range_text("a finite number", minimum, maximum, strict, strict_max)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected {allowed}, got {type(value).__name__} {value!r}")
     v = float(value)
     low_bad = minimum is not None and (v <= minimum if strict else v < minimum)
-    if not math.isfinite(v) or low_bad or (maximum is not None and v > maximum):
+    high_bad = maximum is not None and (v >= maximum if strict_max else v > maximum)
+    if not math.isfinite(v) or low_bad or high_bad:
         raise ValueError(f"{name}: expected {allowed}, got {value!r}")
     return v
 
@@ -107,11 +109,12 @@ def check_bounds(bounds) -> np.ndarray:
     return b
 
 
-def _range_text(kind: str, minimum, maximum, strict: bool = False) -> str:
+def _range_text(kind: str, minimum, maximum, strict: bool = False, strict_max: bool = False) -> str:
+    minimum, maximum = (f"{v:g}" if isinstance(v, float) else v for v in (minimum, maximum))
     if minimum is not None and maximum is not None:
-        return f"{kind} in {'(' if strict else '['}{minimum}, {maximum}]"
+        return f"{kind} in {'(' if strict else '['}{minimum}, {maximum}{')' if strict_max else ']'}"
     if minimum is not None:
         return f"{kind} {'>' if strict else '>='} {minimum}"
     if maximum is not None:
-        return f"{kind} <= {maximum}"
+        return f"{kind} {'<' if strict_max else '<='} {maximum}"
     return kind

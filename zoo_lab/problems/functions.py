@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zoo_lab._util.validate import check_int
+
 try:  # torch is a hard dependency, but keep numpy-only use importable
     import torch
 except ImportError:  # pragma: no cover
@@ -283,8 +285,7 @@ def get(name: str, dim: int) -> TestFunction:
     """
     if not isinstance(name, str) or name not in REGISTRY:
         raise ValueError(f"name: unknown function {name!r}; known: {', '.join(names())}")
-    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
-        raise TypeError(f"dim: expected an int, got {type(dim).__name__} {dim!r}")
+    dim = check_int("dim", dim)
     spec = REGISTRY[name]
     if not spec.min_dim <= dim <= _MAX_DIM:
         raise ValueError(

@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import lapack
 
+from zoo_lab._util.seeding import rng_from
+from zoo_lab._util.validate import check_int
+
 __all__ = [
     "BOUNDS",
     "DESCRIPTION",
@@ -61,9 +64,7 @@ class HeatRod:
 
     def __post_init__(self) -> None:
         for arg in ("n_zones", "n_cells", "n_steps", "n_snapshots"):
-            value = getattr(self, arg)
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{arg}={value!r}: allowed is a positive integer")
+            check_int(arg, getattr(self, arg), 1)
         if self.n_cells < 2 * self.n_zones:
             raise ValueError(
                 f"n_cells={self.n_cells!r}: allowed is >= 2 * n_zones = {2 * self.n_zones}"
@@ -266,7 +267,7 @@ def inverse_problem(
     the middle 80 % of ``k_bounds``; ``noise`` is the std of additive Gaussian noise.
     """
     rod = rod or DEFAULT
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     if k_true is None:
         if rod.n_zones == 4 and rod.k_bounds == (0.2, 2.0):
             k_true = np.array([0.5, 1.5, 0.8, 1.2])

@@ -26,6 +26,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from zoo_lab._util.seeding import rng_from
+from zoo_lab._util.validate import check_choice, check_int
 from zoo_lab.coupling.blackbox import BlackBox
 from zoo_lab.problems import heat
 from zoo_lab.studies._nets import seeded_init_
@@ -39,10 +41,9 @@ METHODS = ("first_order", "hybrid_zo", "full_zo")
 
 def heat_data(n: int, rod: heat.HeatRod | None = None, seed=0, noise: float = 0.0):
     """``n`` random rods: conductivities (n, zones) uniform in the bounds and their readings (n, out)."""
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n: expected an int >= 1, got {n!r}")
+    n = check_int("n", n, 1)
     rod = rod or heat.DEFAULT
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     K = rng.uniform(rod.bounds[:, 0], rod.bounds[:, 1], size=(n, rod.in_dim))
     S = rod(K)
     return K, S + noise * rng.standard_normal(S.shape)
@@ -101,8 +102,7 @@ def train_inverse_heat(method: str, n_train: int = 32, steps: int = 200, q: int 
     (one per training row per step), BlackBox queries for ``hybrid_zo``, and every
     perturbed network's solver rows for ``full_zo``.
     """
-    if method not in METHODS:
-        raise ValueError(f"method: got {method!r}; allowed: {', '.join(METHODS)}")
+    check_choice("method", method, METHODS)
     rod = rod or heat.DEFAULT
     K_tr, S_tr = heat_data(n_train, rod, seed=seed)
     K_te, S_te = heat_data(n_test, rod, seed=seed + 10_000)
@@ -112,7 +112,7 @@ def train_inverse_heat(method: str, n_train: int = 32, steps: int = 200, q: int 
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     est = estimators.make(estimator, q=q, mu=mu)
     box = BlackBox(rod, rod.in_dim, rod.out_dim, estimator=est, name=rod.name, seed=seed)
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     queries, rows, t0 = 0, [], time.perf_counter()
 
     def test_error() -> float:

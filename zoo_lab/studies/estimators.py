@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from zoo_lab._util.seeding import rng_from
 from zoo_lab.optimize.zo import zo_sgd
 from zoo_lab.zo.estimators import Estimator, make
 
@@ -69,7 +70,7 @@ def fd_error_vs_h(hs=None, d: int = 2, differences=("forward", "central"),
     theoretical best step h* = 2√(ε|f|/|f''|) (forward) or (3ε|f|/|f'''|)^(1/3) (central).
     """
     hs = np.logspace(-14, 0, 57) if hs is None else np.asarray(hs, float)
-    X = np.random.default_rng(seed).uniform(0.25, 0.75, (n_points, d))
+    X = rng_from(seed).uniform(0.25, 0.75, (n_points, d))
     ratio = float(np.mean(np.exp(X).sum(1, keepdims=True) / np.exp(X)))  # |f| / |f''|
     rows = []
     for diff, dt in itertools.product(differences, dtypes):
@@ -114,7 +115,7 @@ def relative_mse_vs_q(names=("gaussian", "sphere"), dims=(4, 16, 64), qs=(1, 2, 
     One row per (estimator, d, q) with the measured value, its standard error and the
     theory law of :meth:`Estimator.theory_relative_mse`.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     rows = []
     grid = [(n, d, q) for n, d, q in itertools.product(names, dims, qs) if _valid(n, q, d)]
     for name, d, q in tqdm(grid, disable=not progress, desc="mse"):
@@ -169,7 +170,7 @@ def bias_vs_mu(names=("gaussian", "sphere", "rademacher", "coordinate"), mus=Non
     are deterministic (all d axes), in both forward and central form.
     """
     mus = np.logspace(-2.5, 0, 11) if mus is None else np.asarray(mus, float)
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     x = rng.uniform(-0.5, 0.5, d)
     grad = np.exp(x)
     rows = []
@@ -200,7 +201,7 @@ def unbiasedness_vs_reps(names=("gaussian", "sphere", "coordinate"), d: int = 8,
     Unbiased estimators follow √(MSE/R); a biased one (coordinate forward on q < d
     random axes: bias (μ/2)·diag(A)) flattens at its bias.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     M = rng.standard_normal((d, d))
     A = M @ M.T / d + np.eye(d)
     b, x = rng.standard_normal(d), rng.standard_normal(d)
@@ -230,7 +231,7 @@ def cosine_vs_q(names=("gaussian", "sphere", "rademacher", "orthogonal", "coordi
 
     The reference column is the large-d approximation 1/√(1 + d/q) (E‖ĝ‖² ≈ (1 + d/q)‖∇f‖²).
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     rows = []
     for name, d, q in itertools.product(names, dims, qs):
         if not _valid(name, q, d):
@@ -266,7 +267,7 @@ def fd_error_vs_mu(est: Estimator, d: int, mus=None, reps: int = 20, seed: int =
     rounding (small μ) from the sampling error. Uses Σ exp(xᵢ); ``est``'s μ is ignored.
     """
     mus = np.logspace(-12, 0, 25) if mus is None else np.asarray(mus, float)
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     x = rng.uniform(-0.5, 0.5, d)
     grad = np.exp(x)
     rows = []

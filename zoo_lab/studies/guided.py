@@ -33,7 +33,9 @@ import pandas as pd
 import torch
 
 from zoo_lab import optimize, sampling
+from zoo_lab._util.seeding import rng_from
 from zoo_lab._util.threads import torch_threads
+from zoo_lab._util.validate import check_choice
 from zoo_lab.problems import functions, heat
 from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.zo import estimators
@@ -101,8 +103,7 @@ def guided_proxy(prob: GuidedProblem, kind: str = "shifted", *, shift: float = 0
 
     For the heat problem, ``"shifted"`` means the coarse-grid twin (its natural bias).
     """
-    if kind not in GUIDED_PROXIES:
-        raise ValueError(f"kind: got {kind!r}; allowed: {', '.join(GUIDED_PROXIES)}")
+    check_choice("kind", kind, GUIDED_PROXIES)
     if prob.name == "materials":
         return _materials_proxy(prob, kind, n_train=n_train, hidden=hidden, seed=seed)
     if kind == "exact":
@@ -110,7 +111,7 @@ def guided_proxy(prob: GuidedProblem, kind: str = "shifted", *, shift: float = 0
     if kind == "shifted":
         if prob.low_fidelity is not None:
             return prob.low_fidelity
-        rng = np.random.default_rng(seed)
+        rng = rng_from(seed)
         delta = shift * (prob.bounds[:, 1] - prob.bounds[:, 0]) * rng.choice([-1.0, 1.0], prob.dim)
         fun = prob.fun
 
@@ -127,8 +128,7 @@ def guided_proxy(prob: GuidedProblem, kind: str = "shifted", *, shift: float = 0
 
 
 def _estimator(method: str, proxy, q: int, mu: float, d: int, alpha: float):
-    if method not in GUIDED_METHODS:
-        raise ValueError(f"method: got {method!r}; allowed: {', '.join(GUIDED_METHODS)}")
+    check_choice("method", method, GUIDED_METHODS)
     if method == "gaussian":
         return estimators.make("gaussian", q=q, mu=mu)
     if method == "coordinate":
@@ -146,7 +146,7 @@ def _start(prob: GuidedProblem, seed) -> np.ndarray:
     """A start drawn in the middle half of the box (away from the optimum for most functions)."""
     if prob.start is not None:
         return prob.start(seed)
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     lo, hi = prob.bounds[:, 0], prob.bounds[:, 1]
     mid, half = (lo + hi) / 2, (hi - lo) / 2
     return mid + half * rng.uniform(0.25, 0.5, prob.dim) * rng.choice([-1.0, 1.0], prob.dim)
@@ -262,7 +262,7 @@ def guided_cv_variance(dim: int = 20, q: int = 5, rhos=(0.03, 0.1, 0.3, 1.0, 2.0
     directions. Theory: E‖ĝ − ∇f‖²/‖∇f‖² = ((d+1)/q) ρ², against (d+1)/q for plain ZO.
     One row per ρ: measured mean relative MSE, its standard error and the theory.
     """
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     w = rng.standard_normal(dim)
     e = rng.standard_normal(dim)
     e /= np.linalg.norm(e)
@@ -346,7 +346,7 @@ def _materials_problem(dim: int) -> GuidedProblem:
         return (E - e_min).mean(1)
 
     def start(seed):
-        rng = np.random.default_rng(seed)
+        rng = rng_from(seed)
         return a_eq + rng.uniform(0.08, 0.15, dim) * rng.choice([-1.0, 1.0], dim)
 
     bounds = np.tile(np.array(alloy.a_bounds), (dim, 1))

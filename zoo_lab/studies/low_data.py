@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from zoo_lab import sampling
+from zoo_lab._util.validate import check_choice, check_int
 from zoo_lab.coupling.blackbox import BlackBox
 from zoo_lab.studies._nets import seeded_init_
 from zoo_lab.studies.engine import grid, sweep
@@ -88,10 +89,8 @@ def train_low_data(problem: LowDataProblem, n_labels: int, mode: str, seed: int 
     With ``curve=True`` the dict also holds ``x_test``, ``y_test``, ``pred``, ``x_labels``
     and ``y_labels`` for plotting.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode: got {mode!r}; allowed: {', '.join(MODES)}")
-    if not isinstance(n_labels, int | np.integer) or n_labels < 1:
-        raise ValueError(f"n_labels: expected an int >= 1, got {n_labels!r}")
+    check_choice("mode", mode, MODES)
+    n_labels = check_int("n_labels", n_labels, 1)
     xb = np.array([problem.x_bounds], dtype=float)
     x_lab = sampling.sample("lhs", int(n_labels), xb, seed=seed)[:, 0]
     y_lab = problem.labels(x_lab)

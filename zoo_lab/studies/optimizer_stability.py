@@ -41,7 +41,9 @@ import numpy as np
 import pandas as pd
 
 from zoo_lab import sampling
+from zoo_lab._util.seeding import rng_from
 from zoo_lab._util.threads import torch_threads
+from zoo_lab._util.validate import check_choice, check_int
 from zoo_lab.problems import functions
 from zoo_lab.studies.engine import run_tasks
 
@@ -174,7 +176,7 @@ def _one_run(problem: _Problem, on: str, objective: Callable, proxy, optimizer: 
 def _design(problem: _Problem, scheme: str, n: int, seed: int) -> np.ndarray:
     """Training inputs: a sampling scheme on the box, or 'gaussian' N(x*, (half-width/3)^2)."""
     if scheme == "gaussian":
-        rng = np.random.default_rng(seed)
+        rng = rng_from(seed)
         half = (problem.bounds[:, 1] - problem.bounds[:, 0]) / 2
         return problem.x_opt + rng.standard_normal((n, problem.dim)) * half / 3
     return sampling.sample(scheme, n, problem.bounds, seed=seed, sobol_n="round_up")
@@ -230,16 +232,13 @@ def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds
           bounds, scale: float, n_test: int, labels: dict | None = None) -> list:
     """Validate one setting and return its tasks: one per proxy, plus the paired true runs."""
     problem = _problem(function, dim, bounds, scale)
-    if scheme not in (*sampling.SCHEMES, "gaussian"):
-        raise ValueError(f"scheme: got {scheme!r}; allowed: {', '.join((*sampling.SCHEMES, 'gaussian'))}")
+    check_choice("scheme", scheme, (*sampling.SCHEMES, "gaussian"))
     optimizers = [optimizer] if isinstance(optimizer, str) else list(optimizer)
     bad = [o for o in optimizers if o not in STABILITY_OPTIMIZERS]
     if bad or not optimizers:
         raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 8:
-        raise ValueError(f"n_samples: expected an int >= 8, got {n_samples!r}")
-    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 10:
-        raise ValueError(f"budget: expected an int >= 10 evaluations, got {budget!r}")
+    n_samples = check_int("n_samples", n_samples, 8)
+    budget = check_int("budget", budget, 10)
     seeds = _check_seeds("seeds", seeds)
     pops = {"pso": 40, "ga": 60}
     if isinstance(pop_size, dict):
@@ -350,10 +349,8 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
     (:class:`~zoo_lab.optimize.swarm.PopulationResult` with ``trajectory``) and
     ``rows`` (the two judged rows, as in :func:`stability`).
     """
-    if optimizer not in STABILITY_OPTIMIZERS:
-        raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
-    if scheme not in (*sampling.SCHEMES, "gaussian"):
-        raise ValueError(f"scheme: got {scheme!r}; allowed: {', '.join((*sampling.SCHEMES, 'gaussian'))}")
+    check_choice("optimizer", optimizer, STABILITY_OPTIMIZERS)
+    check_choice("scheme", scheme, (*sampling.SCHEMES, "gaussian"))
     from zoo_lab.surrogate import proxy as proxy_mod
 
     with torch_threads(1):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from zoo_lab._util.validate import check_choice, check_float
 from zoo_lab.studies.engine import run_tasks
 from zoo_lab.studies.optimizer_stability import _frame, _plan
 
@@ -64,14 +65,11 @@ def replicate_2301_07102(scale: float = 0.05, functions_: Sequence[str] = ("ackl
     ``"ga"`` to ``optimizers`` runs our bounded GA (population 100) at PSO's budget.
     Our Rastrigin sums all d coordinates (the paper's code used only 4 in 10D).
     """
-    if not (isinstance(scale, int | float) and 0 < scale <= 1):
-        raise ValueError(f"scale: expected a number in (0, 1], got {scale!r}")
-    bad = [f for f in functions_ if f not in _REF_BOXES]
-    if bad:
-        raise ValueError(f"functions_: got {bad}; allowed: {', '.join(_REF_BOXES)}")
-    bad = [s for s in datasets if s not in _REF_SETS]
-    if bad:
-        raise ValueError(f"datasets: got {bad}; allowed: {', '.join(_REF_SETS)}")
+    scale = check_float("scale", scale, 0.0, 1.0, strict=True)
+    for f in functions_:
+        check_choice("functions_", f, _REF_BOXES)
+    for s in datasets:
+        check_choice("datasets", s, _REF_SETS)
     epochs = max(5, round(500 * scale))
     iters = max(20, round(1000 * scale))
     tasks = []

@@ -36,8 +36,9 @@ from scipy import optimize as sopt
 from scipy import stats
 
 from zoo_lab import sampling
+from zoo_lab._util.seeding import rng_from, seed_int
 from zoo_lab._util.threads import torch_threads
-from zoo_lab._util.validate import check_int
+from zoo_lab._util.validate import check_choice, check_float, check_int
 from zoo_lab.surrogate.train import Clock, Data, FitHistory, make_net, train_adam, train_lbfgs
 
 __all__ = ["Proxy", "FitHistory", "fit", "evaluate", "save", "load", "OPTIMIZERS", "ACTIVATIONS"]
@@ -62,8 +63,8 @@ class Proxy(torch.nn.Module):
         super().__init__()
         b = sampling.check_bounds(bounds)
         hidden = _check_hidden(hidden)
-        _check_choice("activation", activation, tuple(ACTIVATIONS))
-        _check_choice("dtype", dtype, tuple(_DTYPES))
+        check_choice("activation", activation, tuple(ACTIVATIONS))
+        check_choice("dtype", dtype, tuple(_DTYPES))
         tdt = _DTYPES[dtype]
         self.register_buffer("lo", torch.tensor(b[:, 0], dtype=tdt))
         self.register_buffer("hi", torch.tensor(b[:, 1], dtype=tdt))
@@ -123,28 +124,13 @@ class Proxy(torch.nn.Module):
         return out[0] if single else out
 
 
-def _check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}: unknown {value!r}; allowed: {', '.join(map(str, allowed))}")
-
-
 def _check_hidden(hidden) -> tuple[int, ...]:
-    try:
-        h = tuple(int(w) for w in hidden)
-    except TypeError as exc:
-        raise TypeError(f"hidden: expected a sequence of layer widths, got {hidden!r}") from exc
-    if not h or any(w < 1 for w in h):
+    if isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
+        raise TypeError(f"hidden: expected a sequence of layer widths such as (64, 64), got {hidden!r}")
+    h = tuple(check_int(f"hidden[{i}]", w, 1) for i, w in enumerate(hidden))
+    if not h:
         raise ValueError(f"hidden: expected one or more widths >= 1, got {hidden!r}")
     return h
-
-
-def _seed_int(seed) -> int:
-    """An int seed from an int, a numpy Generator or None (fresh entropy)."""
-    if isinstance(seed, np.random.Generator) or seed is None:
-        return int(np.random.default_rng(seed).integers(2**62))
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise TypeError(f"seed: expected an int >= 0 or a numpy Generator, got {seed!r}")
-    return int(seed)
 
 
 def _as_numpy(name: str, a) -> np.ndarray:
@@ -202,21 +188,20 @@ def fit(X, y, bounds=None, hidden=(64, 64), activation: str = "tanh", optimizer:
     twice as slow on CPU and lets L-BFGS go further down. Same seed, same proxy.
     """
     X, y = _check_data(X, y)
-    _check_choice("optimizer", optimizer, OPTIMIZERS)
-    _check_choice("activation", activation, tuple(ACTIVATIONS))
-    _check_choice("dtype", dtype, tuple(_DTYPES))
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("activation", activation, tuple(ACTIVATIONS))
+    check_choice("dtype", dtype, tuple(_DTYPES))
     epochs = check_int("epochs", epochs, 1)
     max_iter = check_int("max_iter", max_iter, 1)
     batch_size = check_int("batch_size", batch_size, 1)
     patience = check_int("patience", patience, 1)
     if threads is not None:
         threads = check_int("threads", threads, 1)
-    if lr is not None and not (isinstance(lr, int | float) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr: expected a finite number > 0, got {lr!r}")
+    if lr is not None:
+        lr = check_float("lr", lr, 0.0, strict=True)
     if val_fraction is None:
         val_fraction = 0.0 if optimizer == "lbfgs" else 0.2
-    if not isinstance(val_fraction, int | float) or not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction: expected a number in [0, 1), got {val_fraction!r}")
+    val_fraction = check_float("val_fraction", val_fraction, 0.0, 1.0, strict_max=True)
     n = X.shape[0]
     n_val = int(math.floor(val_fraction * n))
     if n - n_val < _MIN_TRAIN or (val_fraction > 0 and n_val < _MIN_VAL):
@@ -230,9 +215,9 @@ def fit(X, y, bounds=None, hidden=(64, 64), activation: str = "tanh", optimizer:
     if b.shape[0] != X.shape[1]:
         raise ValueError(f"bounds: expected shape ({X.shape[1]}, 2) to match X {X.shape}, got {b.shape}")
     dev = torch.device(device if device is not None else "cpu")
-    seed = _seed_int(seed)
+    seed = seed_int(seed)
 
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     perm = rng.permutation(n) if n_val else np.arange(n)
     tr, va = perm[n_val:], perm[:n_val]
     y_mean, y_std = float(y[tr].mean()), float(y[tr].std())
@@ -346,7 +331,7 @@ def evaluate(proxy, f, n_test: int = 4096, seed=1, radius: float = 0.1, pop_size
     if not (isinstance(radius, int | float) and radius > 0):
         raise ValueError(f"radius: expected a number > 0 (fraction of the box width), got {radius!r}")
     b = f.bounds
-    rng = np.random.default_rng(seed)
+    rng = rng_from(seed)
     X = sampling.sample("uniform", n_test, b, seed=rng)
     y, p = f(X), np.asarray(proxy(X), dtype=float)
     err = p - y

@@ -53,6 +53,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from zoo_lab._util.validate import check_bool, check_choice, check_float, check_int
 from zoo_lab.zo.directions import (
     as_point,
     check_values,
@@ -127,17 +128,10 @@ class Estimator:
         antithetic: bool = False,
     ) -> None:
         if q is not None:
-            if isinstance(q, bool) or not isinstance(q, int | np.integer):
-                raise TypeError(f"q: expected an int >= 1 or None, got {type(q).__name__} {q!r}")
-            if q < 1:
-                raise ValueError(f"q: expected an int >= 1 (number of directions), got {q}")
-            q = int(q)
-        if isinstance(mu, bool) or not isinstance(mu, int | float | np.floating | np.integer):
-            raise TypeError(f"mu: expected a float > 0, got {type(mu).__name__} {mu!r}")
-        if not (np.isfinite(mu) and mu > 0):
-            raise ValueError(f"mu: expected a finite float > 0 (the step), got {mu}")
-        if difference not in DIFFERENCES:
-            raise ValueError(f"difference: got {difference!r}; allowed: {', '.join(DIFFERENCES)}")
+            q = check_int("q", q, 1)
+        mu = check_float("mu", mu, 0.0, strict=True)
+        check_choice("difference", difference, DIFFERENCES)
+        check_bool("antithetic", antithetic)
         if antithetic:
             if difference == "central":
                 raise ValueError(

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo_lab._util.validate import check_float, check_int
 from zoo_lab.zo import estimators
 from zoo_lab.zo.directions import as_point, check_values, is_torch, rng_from, to_backend, torch
 from zoo_lab.zo.estimators import Estimator, Query, register
@@ -289,11 +290,9 @@ class GuidedES(GuidedEstimator):
         anti = difference == "forward"
         super().__init__(2 if q is None and anti else q, mu, difference, dtype=dtype,
                          proxy=proxy, antithetic=anti)
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 <= alpha <= 1:
-            raise ValueError(f"alpha: expected a float in [0, 1] (1 = ignore the proxy), got {alpha!r}")
-        if isinstance(n_surrogates, bool) or not isinstance(n_surrogates, int) or n_surrogates < 1:
-            raise ValueError(f"n_surrogates: expected an int >= 1, got {n_surrogates!r}")
-        self.alpha, self.n_surrogates = float(alpha), n_surrogates
+        alpha = check_float("alpha", alpha, 0.0, 1.0)  # 1 = ignore the proxy
+        n_surrogates = check_int("n_surrogates", n_surrogates, 1)
+        self.alpha, self.n_surrogates = alpha, n_surrogates
         self._history: deque = deque(maxlen=n_surrogates)
 
     def reset(self) -> None:
