@@ -25,8 +25,17 @@ def _functions():
     return out
 
 
-PROBLEMS = _functions() + [zl.problems.HeatRod(n_cells=16, n_steps=24),
-                           zl.problems.AlloyEMT(), zl.problems.FlameTemperature()]
+def _study_problems():
+    from zoo_lab.studies.guided import guided_problem
+    from zoo_lab.studies.optimizer_stability import _problem
+
+    rod = zl.problems.HeatRod(n_cells=16, n_steps=24)
+    return [zl.problems.inverse_problem(rod, seed=0), guided_problem("rosenbrock", 3),
+            guided_problem("heat", 4), _problem("ackley", 3, None, 2.0)]
+
+
+PROBLEMS = _functions() + [zl.problems.HeatRod(n_cells=16, n_steps=24), zl.problems.AlloyEMT(),
+                           zl.problems.FlameTemperature()] + _study_problems()
 
 
 @pytest.fixture(params=PROBLEMS, ids=lambda p: f"{p.name}-{p.in_dim}")

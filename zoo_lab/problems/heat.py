@@ -250,6 +250,17 @@ class InverseProblem:
         """(n_zones, 2) search box."""
         return self.rod.bounds
 
+    # the Problem protocol: the misfit is the objective
+    name = property(lambda self: f"{self.rod.name}_inverse")
+    in_dim = property(lambda self: self.rod.in_dim)
+    out_dim = property(lambda self: 1)
+    x_opt = property(lambda self: self.k_true if self.noise == 0 else None)
+    f_opt = property(lambda self: 0.0 if self.noise == 0 else None)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """The misfit (m,) at conductivities X (m, n_zones)."""
+        return self.misfit(X)
+
     def misfit(self, X: np.ndarray) -> np.ndarray:
         """Mean squared difference between predicted and measured readings, shape (m,)."""
         return np.mean((self.rod(X) - self.readings) ** 2, axis=1)

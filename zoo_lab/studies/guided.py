@@ -64,6 +64,13 @@ class GuidedProblem:
     start: object = None  # seed -> x0 (default: the middle half of the box)
     info: dict | None = None  # problem-specific data (materials: compositions, a_eq, E_min)
 
+    # the Problem protocol (zoo_lab.problems.Problem): sizes and a batched call
+    in_dim = property(lambda self: self.dim)
+    out_dim = property(lambda self: 1)
+
+    def __call__(self, X):
+        return self.fun(X)
+
 
 def guided_problem(problem: str, dim: int = 10) -> GuidedProblem:
     """A benchmark function by name (any dim), ``"heat"`` (dim = number of zones) or

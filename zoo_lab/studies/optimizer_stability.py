@@ -67,6 +67,9 @@ class _Problem:
     x_opt: np.ndarray
     f_opt: float
     scale: float = 1.0
+    # the Problem protocol (zoo_lab.problems.Problem)
+    in_dim = property(lambda self: self.dim)
+    out_dim = property(lambda self: 1)
 
     def __call__(self, X):
         return functions.get(self.name, self.dim)(X) / self.scale
