@@ -19,6 +19,7 @@ __all__ = [
     "check_bool",
     "check_bounds",
     "check_choice",
+    "check_columns",
     "check_float",
     "check_int",
     "check_size",
@@ -78,6 +79,13 @@ def check_choice(name: str, value, allowed: Iterable):
         shown = ", ".join(a if isinstance(a, str) else repr(a) for a in allowed)
         raise ValueError(f"{name}: got {value!r}; allowed: {shown}")
     return value
+
+
+def check_columns(name: str, df, columns: Iterable[str]) -> None:
+    """Refuse a DataFrame ``df`` that lacks any of ``columns``, naming the missing ones and those it has."""
+    missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}: missing columns {missing}; has {list(df.columns)}")
 
 
 def check_size(name: str, n_elements: int, what: str = "array") -> None:

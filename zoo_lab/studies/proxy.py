@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from zoo_lab import sampling
-from zoo_lab._util.validate import check_choice
+from zoo_lab._util.validate import check_choice, check_columns
 from zoo_lab.problems import functions as _functions
 from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.surrogate import proxy
@@ -98,9 +98,7 @@ def rank_correlation(df: pd.DataFrame, x: str = "discrepancy", y: str = "rmse",
     positive rho means "lower discrepancy, lower error". The pooled row ranks
     the values after dividing each by its group median.
     """
-    missing = {x, y, *by} - set(df.columns)
-    if missing:
-        raise ValueError(f"df: missing columns {sorted(missing)}")
+    check_columns("df", df, [x, y, *by])
     out = []
     for key, g in df.groupby(list(by)):
         if len(g) < 3 or g[x].nunique() < 2 or g[y].nunique() < 2:

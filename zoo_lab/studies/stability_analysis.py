@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from zoo_lab._util.validate import check_columns
+
 __all__ = ["variance_split", "summarize_stability", "history_long"]
 
 
@@ -21,9 +23,7 @@ def variance_split(df: pd.DataFrame, value: str = "dist_to_opt",
     total sum of squares. One row per (group of ``by``, source) with ``ss`` and ``share``.
     """
     sources, by = list(sources), list(by)
-    missing = [c for c in [value, *sources, *by] if c not in df.columns]
-    if missing:
-        raise ValueError(f"df: missing columns {missing}")
+    check_columns("df", df, [value, *sources, *by])
     out = []
     for key, sub in (df.groupby(by, sort=True) if by else [((), df)]):
         key = key if isinstance(key, tuple) else (key,)
