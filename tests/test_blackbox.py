@@ -166,11 +166,13 @@ def test_cache_second_run_runs_program_zero_times(tmp_path):
 def test_cache_concurrent_readers(tmp_path):
     db = tmp_path / "evals.sqlite"
     X = np.random.default_rng(0).random((50, 3))
-    zl.evaluation.Evaluator(sum_squares, 3, 1, cache=db, name="sq")(X)
+    ev = zl.evaluation.Evaluator(sum_squares, 3, 1, cache=db, name="sq")
+    ev(X)
     cache = EvaluationCache(db)
+    assert cache.programs() == {"sq": ev.fingerprint}
 
     def read(_):
-        vals, hit = cache.get("sq", X, 1)
+        vals, hit = cache.get(ev.fingerprint, X, 1)
         return hit.all() and np.allclose(vals, sum_squares(X))
 
     with ThreadPoolExecutor(4) as pool:

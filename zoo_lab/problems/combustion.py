@@ -20,6 +20,7 @@ only on each side of the peak (use phi in [0.5, 1.0] to invert it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -60,6 +61,8 @@ class FlameTemperature:
     phi_bounds: tuple[float, float] = (0.5, 1.5)
     t0_bounds: tuple[float, float] = (300.0, 800.0)
     name: str = "methane_air_tad"
+    # a cache fingerprint includes every field above and Cantera's version (zoo_lab.coupling.fingerprint)
+    fingerprint_libraries: ClassVar[tuple[str, ...]] = ("cantera",)
 
     def __post_init__(self) -> None:
         for arg in ("phi_bounds", "t0_bounds"):

@@ -7,10 +7,18 @@ text rows (space- or comma-separated) to the program's stdin. ``mode="files"``:
 the rows go to a temporary file whose path replaces the ``{input}`` placeholder
 in ``argv``; if ``argv`` also holds ``{output}``, results are read from that file,
 otherwise from stdout. The program must print ``out_dim`` numbers per row.
+
+The subprocess runs in its own process group (its own session): on a timeout, or
+when the caller is interrupted (Ctrl-C), the whole group is killed, so a shell
+script's children (``awk``, a solver binary) do not keep running.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Command", "CommandError", "EXAMPLE_PROGRAM", "example_command"]
+__all__ = ["Command", "CommandError", "CommandTimeout", "EXAMPLE_PROGRAM", "example_command"]
 
 MODES = ("stdin", "files")
 DELIMITERS = (" ", ",")
@@ -31,15 +39,67 @@ class CommandError(RuntimeError):
     """An external program failed, timed out or printed output of the wrong shape."""
 
 
+class CommandTimeout(CommandError, TimeoutError):
+    """An external program ran past its timeout; its process group was killed."""
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the program's process group (it leads its own session), then reap it."""
+    with contextlib.suppress(OSError):
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - no process groups: the direct child only
+            proc.kill()
+    with contextlib.suppress(Exception):
+        proc.communicate(timeout=5.0)
+
+
 @dataclass(frozen=True)
 class Command:
-    """An external program mapping text rows (m, in_dim) to numbers (m, out_dim)."""
+    """An external program mapping text rows (m, in_dim) to numbers (m, out_dim).
+
+    One call runs the program once on the whole batch. Input: one line per row, the
+    ``in_dim`` values printed with 17 significant digits (exact float64), separated by
+    ``delimiter``. Output: the program prints one line per row, in the same order, with
+    ``out_dim`` numbers separated by spaces or commas; blank lines are ignored. Print 17
+    significant digits (C ``printf("%.17g")``, awk ``printf "%.17g\\n"``, Python ``repr``):
+    6 digits (awk's and C's ``%g`` default) spoil finite differences with a small step
+    μ, and :class:`zoo_lab.BlackBox` warns when it sees too few digits for its μ.
+
+    Parameters
+    ----------
+    argv : sequence of str or Path
+        The command as an argument list, e.g. ``["./solver", "--fast"]``; never a shell
+        string (no shell runs, so nothing is quoted or injected). In ``mode="files"`` the
+        ``{input}`` (and optional ``{output}``) placeholders are replaced by file paths.
+    in_dim : int
+        Numbers per input row (>= 1).
+    out_dim : int
+        Numbers the program prints per row (>= 1, default 1).
+    mode : "stdin" or "files"
+        "stdin": rows go to the program's standard input. "files": rows are written to
+        a temporary file whose path replaces ``{input}``; with ``{output}`` in argv the
+        results are read from that file, otherwise from standard output.
+    timeout : float or None
+        Seconds one run (one batch) may take (default 60); on expiry the program's whole
+        process group is killed and :class:`CommandTimeout` is raised. None: no limit.
+        Not part of the cache fingerprint (it does not change the values).
+    name : str, optional
+        Name in messages and cache keys; default: the whole argv (``shlex.join``), so
+        two commands that differ in any argument never share a name.
+    delimiter : " " or ","
+        Separator of the input values.
+    cwd : str, optional
+        Working directory of the program (default: the caller's).
+    env : dict, optional
+        The program's complete environment (default: the caller's); part of the fingerprint.
+    """
 
     argv: tuple[str, ...]
     in_dim: int
     out_dim: int = 1
     mode: str = "stdin"
-    timeout: float | None = 60.0
+    timeout: float | None = field(default=60.0, metadata={"fingerprint": False})
     name: str | None = None
     delimiter: str = " "
     cwd: str | None = None
@@ -62,14 +122,15 @@ class Command:
             raise ValueError(f"argv={list(argv)!r}: mode='files' needs an {INPUT!r} placeholder")
         for arg in ("in_dim", "out_dim"):
             value = getattr(self, arg)
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{arg}={value!r}: allowed is a positive integer")
-        if self.timeout is not None and not self.timeout > 0:
+        if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(
+                self.timeout, int | float) or not 0 < self.timeout < float("inf")):
             raise ValueError(f"timeout={self.timeout!r}: allowed is None or seconds > 0")
         if self.delimiter not in DELIMITERS:
             raise ValueError(f"delimiter={self.delimiter!r}: allowed is one of {DELIMITERS}")
         if self.name is None:
-            object.__setattr__(self, "name", Path(argv[-1]).name if len(argv) > 1 else argv[0])
+            object.__setattr__(self, "name", shlex.join(argv))
 
     @property
     def description(self) -> str:
@@ -96,11 +157,17 @@ class Command:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """Run the program once on the batch X (m, in_dim); return (m, out_dim)."""
+        return self.call_with_timeout(X, None)
+
+    def call_with_timeout(self, X: np.ndarray, timeout: float | None) -> np.ndarray:
+        """Run once on X; stop after ``timeout`` seconds if that is sooner than ``self.timeout``."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1 and X.shape[0] == self.in_dim:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.in_dim:
             raise ValueError(f"X.shape={X.shape}: allowed is (m, {self.in_dim})")
+        limits = [t for t in (self.timeout, timeout) if t is not None]
+        limit = min(limits) if limits else None
         with tempfile.TemporaryDirectory(prefix="zoo_lab_cmd_") as tmp:
             in_path, out_path = Path(tmp) / "input.txt", Path(tmp) / "output.txt"
             argv = [
@@ -111,25 +178,25 @@ class Command:
                 in_path.write_text(stdin)
                 stdin = None
             try:
-                proc = subprocess.run(
-                    argv,
-                    input=stdin,
-                    capture_output=True,
-                    text=True,
-                    timeout=self.timeout,
-                    cwd=self.cwd,
-                    env=self.env,
-                    stdin=subprocess.DEVNULL if stdin is None else None,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise CommandError(
-                    f"{self.name}: timed out after {self.timeout} s on a batch of {len(X)} rows "
-                    f"(argv={argv!r})"
-                ) from exc
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.cwd,
+                    env=self.env, start_new_session=os.name == "posix")
             except OSError as exc:
                 raise CommandError(f"{self.name}: could not start argv={argv!r}: {exc}") from exc
+            try:
+                stdout, stderr = proc.communicate(stdin, timeout=limit)
+            except subprocess.TimeoutExpired as exc:
+                _kill_group(proc)
+                raise CommandTimeout(
+                    f"{self.name}: timed out after {limit:g} s on a batch of {len(X)} rows; its "
+                    f"process group was killed (argv={argv!r})"
+                ) from exc
+            except BaseException:  # Ctrl-C or any error: leave nothing running
+                _kill_group(proc)
+                raise
             if proc.returncode != 0:
-                tail = proc.stderr[-1000:].strip()
+                tail = stderr[-1000:].strip()
                 raise CommandError(
                     f"{self.name}: exited with status {proc.returncode} (argv={argv!r}); "
                     f"stderr tail: {tail!r}"
@@ -139,7 +206,7 @@ class Command:
                     raise CommandError(f"{self.name}: did not write its output file {out_path}")
                 text = out_path.read_text()
             else:
-                text = proc.stdout
+                text = stdout
         return self._parse(text, len(X))
 
 

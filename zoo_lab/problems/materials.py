@@ -70,6 +70,8 @@ class AlloyEMT:
 
     in_dim: ClassVar[int] = 2
     out_dim: ClassVar[int] = 1
+    # a cache fingerprint includes every field and ASE's version (zoo_lab.coupling.fingerprint)
+    fingerprint_libraries: ClassVar[tuple[str, ...]] = ("ase",)
 
     @property
     def n_atoms(self) -> int:
