@@ -206,7 +206,8 @@ def test_hybrid_rows_match_a_blackbox_count():
 def test_quizzes_right_and_wrong(quiz):
     qz = T.QUIZZES[quiz]
     _passed(T.check_quiz(quiz, T.solution(quiz)))
-    wrongs = [o for o in qz["options"] if o != qz["answer"]] if "options" in qz else [0.0, 2.0, "one"]
+    assert "answer" not in qz  # answers are not readable from the public dict
+    wrongs = [o for o in qz["options"] if o != T.solution(quiz)] if "options" in qz else [0.0, 2.0, "one"]
     for wrong in [*wrongs, None]:
         _failed_with_hint(T.check_quiz(quiz, wrong))
     with pytest.raises(ValueError, match="name: unknown quiz"):
@@ -417,10 +418,168 @@ def test_notebook_exercise_cells(key, solutions, monkeypatch, capsys):
     assert all(bool(r) == solutions for r in results), "\n".join(map(str, results))
 
 
-def test_expected_answer_hidden_until_first_attempt():
+def test_expected_answer_hidden_for_two_wrong_attempts_then_shown():
     from zoo_lab import teaching
 
+    teaching.reset_attempts()
     blank = teaching.check_value(None, 576, name="rows")
-    assert not blank and "576" not in str(blank) and "576" not in blank._repr_html_()
-    wrong = teaching.check_value(500, 576, name="rows")
-    assert not wrong and "576" in str(wrong)
+    assert not blank and blank.attempt == 0 and "576" not in str(blank) and "576" not in blank._repr_html_()
+    first = teaching.check_value(500, 576, name="rows", hint="count the forward rows")
+    second = teaching.check_value(501, 576, name="rows", hint="count the forward rows")
+    for r, n in ((first, 1), (second, 2)):
+        assert not r and r.attempt == n and not r.revealed
+        assert "576" not in str(r) and "576" not in r._repr_html_() and "forward rows" in str(r)
+    third = teaching.check_value(502, 576, name="rows")
+    assert third.attempt == 3 and third.revealed and "576" in str(third) and "576" in third._repr_html_()
+    assert teaching.check_value(576, 576, name="rows").revealed  # a right answer shows it
+    teaching.reset_attempts("rows")
+    assert "576" not in str(teaching.check_value(500, 576, name="rows"))
+
+
+def test_more_hint_comes_from_the_second_attempt():
+    from zoo_lab import teaching
+
+    teaching.reset_attempts()
+    mk = lambda: teaching.Result("q", False, "42", "41", "first hint", "second hint")  # noqa: E731
+    one, two = mk(), mk()
+    assert "first hint" in str(one) and "second hint" not in str(one)
+    assert "first hint" in str(two) and "second hint" in str(two) and "second hint" in two._repr_html_()
+
+
+def test_no_public_dict_holds_quiz_answers():
+    for key, qz in T.QUIZZES.items():
+        assert "answer" not in qz, key
+        assert T.check_quiz(key, T.solution(key))
+
+
+def test_variance_prediction_rejects_the_wrong_law_d_over_q():
+    """02 Ex2: d = 50, q = 5, Gaussian: (d + 1)/q = 10.2 passes, d/q = 10 and (d − 1)/q = 9.8 fail."""
+    assert T.check_variance_prediction(10.2, d=50, q=5, estimator="gaussian")
+    for wrong in (10.0, 9.8, 1 / 5):
+        r = T.check_variance_prediction(wrong, d=50, q=5, estimator="gaussian")
+        _failed_with_hint(r)
+    assert "d/q" in T.check_variance_prediction(10.0, d=50, q=5).hint
+    # at larger d the laws are closer than any fixed tolerance: the nearest law decides
+    assert T.check_variance_prediction(201 / 5, d=200, q=5)
+    assert not T.check_variance_prediction(200 / 5 + 0.01, d=200, q=5)
+
+
+def test_sobol_slope_rejects_the_unscrambled_rate():
+    """01 Ex3: a Sobol slope of -1 (plain QMC's n^-1) is the wrong law for scrambled Sobol."""
+    _failed_with_hint(T.check_mc_error_slope(-1.0, "sobol"))
+    _failed_with_hint(T.check_mc_error_slope(-0.5, "sobol"))
+    _failed_with_hint(T.check_mc_error_slope(-1.0, "uniform"))
+    assert T.check_mc_error_slope(-1.5, "sobol")
+
+
+# ----------------------------------------------------------------------------- coding exercises
+
+from zoo_lab.teaching import exercises as EX  # noqa: E402
+
+
+@pytest.mark.parametrize("key", T.exercise_names())
+def test_coding_exercise_reference_passes_and_mistakes_fail(key):
+    """Each registered exercise: its reference passes, a fresh stub and every known wrong law fail."""
+    T.reset_attempts()
+    ex = EX._EXERCISES[key]
+    _passed(T.check_code(key, T.solution(key)))
+
+    def stub(*args):
+        raise NotImplementedError
+
+    r = T.check_code(key, stub)
+    _failed_with_hint(r)
+    assert r.got == "not implemented yet" and r.attempt == 0
+    assert ex.mistakes, f"{key}: name at least one wrong law"
+    for wrong, hint in ex.mistakes.items():
+        r = T.check_code(key, wrong)
+        _failed_with_hint(r)
+        assert r.hint == hint, (key, wrong.__name__, r.hint)
+    src = T.solution_source(key)
+    assert src.startswith(f"def {ex.stub}(") and "coding_exercise" not in src
+    assert not T.check_code(key, lambda *a: 0.0)
+    assert not T.check_code(key, 42)
+
+
+def test_check_code_reports_crashes_shapes_and_in_place_writes():
+    T.reset_attempts()
+    r = T.check_code("03.vjp_row", lambda program, z, v, U, mu: 1 / 0)
+    _failed_with_hint(r)
+    assert "ZeroDivisionError" in r.got
+
+    def writes(program, z, v, U, mu):
+        g = T.solution("03.vjp_row")(program, z, v, U, mu)
+        z += 1.0
+        return g
+
+    r = T.check_code("03.vjp_row", writes)
+    assert not r and "changed its input" in r.got
+    r = T.check_code("03.weight_grad", lambda S, G: S.T @ G)
+    assert not r and "shape" in r.hint
+    with pytest.raises(ValueError, match="key: unknown coding exercise"):
+        T.check_code("99.nope", print)
+
+
+def test_expected_output_of_a_coding_exercise_shown_only_from_the_third_wrong_attempt():
+    T.reset_attempts()
+    ref = T.solution("04.data_loss")
+    wrong = [T.check_code("04.data_loss", lambda p, y, dy, k=k: ref(p, y, dy) + k) for k in (1, 2, 3)]
+    want = wrong[0].expected.split(" on ")[0]
+    assert want not in str(wrong[0]) and want not in str(wrong[1]) and want in str(wrong[2])
+
+
+def test_show_solution_prints_the_reference_source(capsys):
+    T.show_solution("03.vjp_row")
+    out = capsys.readouterr().out
+    assert "def my_vjp_row(" in out and "program(" in out
+    T.show_solution("lhs")
+    assert "rng.permutation" in capsys.readouterr().out
+    T.show_solution("exact_vjp_estimator")
+    assert "coordinate central" in capsys.readouterr().out
+
+
+def test_vjp_row_reference_is_exact_for_a_linear_program_with_scaled_axes():
+    """With U = √d·I (q = d) the Gaussian formula gives vᵀA exactly for F(z) = Az."""
+    rng = np.random.default_rng(0)
+    A, v, z = rng.standard_normal((3, 4)), rng.standard_normal(3), rng.standard_normal(4)
+    got = T.solution("03.vjp_row")(lambda Z: Z @ A.T, z, v, 2.0 * np.eye(4), 1e-3)
+    assert np.allclose(got, v @ A, rtol=1e-8)
+
+
+def test_vjp_row_reference_matches_the_blackbox_on_average():
+    """Averaged over many directions, one row's estimate is vᵀJ of the program (the twin's VJP)."""
+    from zoo_lab.knowledge import heat
+
+    rod = heat.HeatRod(n_cells=16, n_steps=20, t_final=0.5, n_snapshots=2)
+    rng = np.random.default_rng(1)
+    z = rng.uniform(rod.bounds[:, 0], rod.bounds[:, 1])
+    v = rng.standard_normal(rod.out_dim)
+    exact = torch.autograd.functional.vjp(lambda k: heat.torch_twin(k, rod), torch.as_tensor(z[None]),
+                                          torch.as_tensor(v[None]))[1].numpy()[0]
+    got = T.solution("03.vjp_row")(rod, z, v, rng.standard_normal((4000, rod.in_dim)), 1e-5)
+    cos = got @ exact / np.linalg.norm(got) / np.linalg.norm(exact)
+    assert cos > 0.99, cos
+
+
+def test_weight_grad_reference_matches_autograd():
+    rng = np.random.default_rng(2)
+    S, G = rng.standard_normal((7, 5)), rng.standard_normal((7, 3))
+    W = torch.zeros(3, 5, dtype=torch.float64, requires_grad=True)
+    (torch.as_tensor(S) @ W.T * torch.as_tensor(G)).sum().backward()
+    assert np.allclose(T.solution("03.weight_grad")(S, G), W.grad.numpy())
+
+
+def test_gaussian_estimate_reference_is_unbiased_on_a_linear_function():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(6)
+    g = T.solution("02.gaussian_estimate")(lambda X: X @ a, np.zeros(6), rng.standard_normal((40000, 6)), 1.0)
+    assert np.allclose(g, a, atol=0.1)
+
+
+def test_knowledge_loss_reference_matches_the_study_problem():
+    """The exercise's loss is the combustion problem's knowledge loss (same formula, scale 100 K)."""
+    comb = pytest.importorskip("zoo_lab.studies").combustion_problem()
+    phi, T_t = np.array([0.6, 0.8, 0.95]), np.array([1600.0, 1900.0, 2100.0])
+    out = torch.as_tensor(comb.program(phi[:, None]))
+    want = comb.knowledge_loss(out, torch.as_tensor(T_t)[:, None]).mean().item()
+    assert T.solution("04.knowledge_loss")(comb.program, phi, T_t, 100.0) == pytest.approx(want)

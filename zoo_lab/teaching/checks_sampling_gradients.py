@@ -101,8 +101,10 @@ def _discrepancy_ordering(d: int = 2, n: int = 256, seeds: int = 10) -> list[str
     return sorted(sampling.SCHEMES, key=lambda s: _median_discrepancy(s, d, n, seeds))
 
 
+# (centre, low, high): measured in d = 4 (tests/test_teaching.py); Sobol's range excludes -1,
+# the n^{-1} rate of unscrambled QMC, because scrambling adds the √n of a variance for smooth f
 _SLOPES = {"uniform": (-0.5, -0.6, -0.4), "lhs": (-0.5, -1.1, -0.4),
-           "sobol": (-1.5, -1.6, -0.9), "halton": (-1.0, -1.6, -0.8)}
+           "sobol": (-1.5, -2.0, -1.2), "halton": (-1.0, -1.6, -0.8)}
 
 
 def check_mc_error_slope(pred: float, scheme: str = "uniform") -> Result:
@@ -121,8 +123,13 @@ def check_mc_error_slope(pred: float, scheme: str = "uniform") -> Result:
     hint = ("the error falls as n grows, so the slope is negative" if p > 0 else
             "Monte Carlo error is a standard deviation: it falls like n^(-1/2)"
             if scheme == "uniform" else
+            "-1 is the rate of plain (unscrambled) QMC; for a smooth integrand scrambling makes the "
+            "error a random variable whose standard deviation falls faster still"
+            if scheme == "sobol" and abs(p + 1) < 0.15 else
             "for smooth integrands scrambled low-discrepancy points beat n^(-1/2) clearly")
-    return Result(name, False, expected, f"{p:g}", hint)
+    return Result(name, False, expected, f"{p:g}", hint,
+                  "Owen (1997): scrambled Sobol on smooth f has error about n^(-3/2) (up to logs)"
+                  if scheme == "sobol" else "")
 
 
 # ----------------------------------------------------------------------------- estimators (02)
@@ -199,13 +206,18 @@ def check_variance_prediction(pred: float, d: int, q: int, estimator: str = "gau
         p = float(pred)
     except (TypeError, ValueError):
         return Result(name, False, expected, repr(pred), "give a number, e.g. 10.2")
-    if np.isclose(p, theory, rtol=0.02):
-        return Result(name, True, expected, f"{p:.4g}")
     near = {(d + 1) / q: "(d + 1)/q is the Gaussian value", (d - 1) / q: "(d − 1)/q is the sphere value",
             d / q: "d/q is close, but the exact value has d ± 1", 1 / q: "1/q forgets the dimension"}
-    hint = next((h for v, h in near.items() if np.isclose(p, v, rtol=0.02)),
-                "each direction adds noise in all d coordinates; averaging q directions divides it by q")
-    return Result(name, False, expected, f"{p:.4g}", hint)
+    # accept only a value closer to the law than to every other law (d/q is 2 % off at d = 50)
+    rivals = [v for v in near if not np.isclose(v, theory, rtol=1e-12)]
+    if np.isclose(p, theory, rtol=0.01) and all(abs(p - theory) < abs(p - v) for v in rivals):
+        return Result(name, True, expected, f"{p:.4g}")
+    close = [v for v in rivals if np.isclose(p, v, rtol=0.01)]
+    hint = (near[min(close, key=lambda v: abs(p - v))] if close else
+            "each direction adds noise in all d coordinates; averaging q directions divides it by q")
+    return Result(name, False, expected, f"{p:.4g}", hint,
+                  "E‖u‖⁴ = d(d + 2) for u ~ N(0, I): work out E‖(uᵀg)u − g‖² for one direction"
+                  if estimator == "gaussian" else "")
 
 
 def _relative_errors(estimator: str, d: int, q: int, n_trials: int, seed: int) -> np.ndarray:

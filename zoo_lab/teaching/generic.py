@@ -39,29 +39,29 @@ def check_choice(got, expected, *, name: str, options=None, hints: dict | None =
 
 # ----------------------------------------------------------------------------- quizzes
 
-# Concept questions of the notebooks, answered by their text: answers stay out of the cells.
+# Concept questions of the notebooks, answered by their text. The public dict holds the
+# question, its options and hints; the answers live in _ANSWERS (reached by
+# solution), so tab completion on QUIZZES does not spoil them. Not a secret: the source is open.
 QUIZZES: dict[str, dict[str, Any]] = {
     "exact_vjp_estimator": dict(
         name="exact VJP up to O(μ²) with 2d solver rows per rod",
         options=("gaussian forward", "gaussian central", "sphere central", "coordinate forward",
                  "coordinate central"),
-        answer="coordinate central",
         hints={"gaussian forward": "random directions leave sampling error at any μ; forward costs q + 1 rows",
                "gaussian central": "random directions leave sampling error however small μ is",
                "sphere central": "random directions leave sampling error however small μ is",
                "coordinate forward": "forward differences have an O(μ) error and cost d + 1 rows"}),
     "coupling_follows_program": dict(
         name="coupling makes the network agree with the program, not with experiment",
-        options=(True, False), answer=True,
+        options=(True, False),
         hints={False: "the knowledge loss compares with what F computes: if F is biased, so is the network"}),
     "mean_predictor_nrmse": dict(
-        name="nrmse of a proxy that always predicts the mean of f", answer=1.0, rtol=0.05,
+        name="nrmse of a proxy that always predicts the mean of f", rtol=0.05,
         hint="nrmse = RMSE / std(f), and predicting the mean leaves an RMSE of std(f)"),
     "cv_exact_proxy": dict(
         name="control_variate with proxy p = f exactly returns",
         options=("the true gradient (to rounding)", "the true gradient plus ZO noise",
                  "the plain Gaussian ZO estimate", "zero"),
-        answer="the true gradient (to rounding)",
         hints={"the true gradient plus ZO noise": "the ZO part estimates ∇(f − p); what is f − p here?",
                "the plain Gaussian ZO estimate": "that is what a proxy p = 0 gives",
                "zero": "the ZO residual is zero, but ∇p is added back"}),
@@ -69,12 +69,27 @@ QUIZZES: dict[str, dict[str, Any]] = {
         name="fewest real rows to a target when the proxy is exact",
         options=("gaussian", "coordinate", "proxy_only", "control_variate", "guided_es",
                  "prior_guided"),
-        answer="proxy_only",
         hints={"control_variate": "exact, but it still pays q + 1 real rows per step for the correction",
                "prior_guided": "it still pays q + 2 real rows per step to check the prior",
                "guided_es": "it still pays its q real rows per step",
                "gaussian": "it ignores the proxy", "coordinate": "it ignores the proxy"}),
 }
+
+
+_ANSWERS: dict[str, Any] = {
+    "exact_vjp_estimator": "coordinate central",
+    "coupling_follows_program": True,
+    "mean_predictor_nrmse": 1.0,
+    "cv_exact_proxy": "the true gradient (to rounding)",
+    "cheapest_perfect_proxy": "proxy_only",
+}
+
+
+def _quiz_answer(name: str) -> Any:
+    """The reference answer of the concept question ``name`` (for instructors and tests)."""
+    if name not in _ANSWERS:
+        raise ValueError(f"name: unknown quiz {name!r}; allowed: {', '.join(sorted(_ANSWERS))}")
+    return _ANSWERS[name]
 
 
 def check_quiz(name: str, got) -> Result:
@@ -83,6 +98,6 @@ def check_quiz(name: str, got) -> Result:
         raise ValueError(f"name: unknown quiz {name!r}; allowed: {', '.join(sorted(QUIZZES))}")
     qz = QUIZZES[name]
     if "options" in qz:
-        return check_choice(got, qz["answer"], name=qz["name"], options=qz["options"],
+        return check_choice(got, _ANSWERS[name], name=qz["name"], options=qz["options"],
                             hints=qz.get("hints"))
-    return check_value(got, qz["answer"], name=qz["name"], rtol=qz["rtol"], hint=qz["hint"])
+    return check_value(got, _ANSWERS[name], name=qz["name"], rtol=qz["rtol"], hint=qz["hint"])

@@ -21,11 +21,12 @@ from zoo_lab.teaching.checks_sampling_gradients import (
     hybrid_step_rows,
     relative_mse_theory,
 )
-from zoo_lab.teaching.generic import QUIZZES
+from zoo_lab.teaching.exercises import _EXERCISES, exercise_names, solution_source
+from zoo_lab.teaching.generic import _quiz_answer
 
 # ----------------------------------------------------------------------------- solutions
 
-__all__ = ["solution", "SOLUTIONS"]
+__all__ = ["solution", "show_solution", "SOLUTIONS"]
 
 
 def _lhs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -53,21 +54,44 @@ SOLUTIONS: dict[str, Callable[[], Any]] = {
     "discrepancy_ordering": lambda: _discrepancy_ordering(),
     "mc_error_slope": lambda: {s: v[0] for s, v in _SLOPES.items()},
     "hybrid_step_rows": lambda: hybrid_step_rows,
-    "exact_vjp_estimator": lambda: QUIZZES["exact_vjp_estimator"]["answer"],
-    "coupling_follows_program": lambda: QUIZZES["coupling_follows_program"]["answer"],
+    "exact_vjp_estimator": lambda: _quiz_answer("exact_vjp_estimator"),
+    "coupling_follows_program": lambda: _quiz_answer("coupling_follows_program"),
     "catch_up_labels": lambda: catch_up_labels,
-    "mean_predictor_nrmse": lambda: QUIZZES["mean_predictor_nrmse"]["answer"],
+    "mean_predictor_nrmse": lambda: _quiz_answer("mean_predictor_nrmse"),
     "best_scheme": lambda: best_scheme,
     "closer_to_optimum": lambda: closer_to_optimum,
     "optimistic_share": lambda: optimistic_share,
-    "cv_exact_proxy": lambda: QUIZZES["cv_exact_proxy"]["answer"],
+    "cv_exact_proxy": lambda: _quiz_answer("cv_exact_proxy"),
     "cv_relative_mse": lambda: cv_relative_mse,
-    "cheapest_perfect_proxy": lambda: QUIZZES["cheapest_perfect_proxy"]["answer"],
+    "cheapest_perfect_proxy": lambda: _quiz_answer("cheapest_perfect_proxy"),
 }
 
 
+def _names() -> str:
+    return ", ".join(sorted([*SOLUTIONS, *exercise_names()]))
+
+
 def solution(name: str) -> Any:
-    """The reference answer of an exercise (a function or a value), for instructors and smoke runs."""
+    """The reference answer of an exercise (a function or a value), for instructors and tests.
+
+    ``name`` is a key of :data:`SOLUTIONS` or of a registered coding exercise ("03.vjp_row").
+    """
+    if name in _EXERCISES:
+        return _EXERCISES[name].reference
     if name not in SOLUTIONS:
-        raise ValueError(f"name: unknown exercise {name!r}; allowed: {', '.join(sorted(SOLUTIONS))}")
+        raise ValueError(f"name: unknown exercise {name!r}; allowed: {_names()}")
     return SOLUTIONS[name]()
+
+
+def show_solution(name: str) -> None:
+    """Print the reference solution of exercise ``name``: its source code, or its value (instructor mode)."""
+    if name in _EXERCISES:
+        print(f"# reference solution of {name}\n{solution_source(name)}")
+        return
+    value = solution(name)
+    if callable(value):
+        import inspect
+
+        print(f"# reference solution of {name}\n{inspect.getsource(value)}")
+    else:
+        print(f"# reference answer of {name}: {value!r}")
