@@ -4,6 +4,7 @@ Usage::
 
     zoo-lab run [NOTEBOOK ...] [--smoke] [--instructor] [--out DIR] [--timeout S]
     zoo-lab list
+    zoo-lab record NAME [--set KEY=VALUE ...] [--workers N] [--out DIR]
 
 With no NOTEBOOK, every ``notebooks/NN_*.ipynb`` of the current project runs in
 order. Executed copies and their HTML go to ``--out`` (default ``build/run``, or
@@ -53,7 +54,8 @@ KERNEL_NAME = "zoo_lab"
 SMOKE_PARAMETERS = {"SMOKE": True}
 SOLUTIONS_PARAMETER = "SOLUTIONS"
 INSTRUCTOR_BANNER = "Instructor copy: this page shows the reference solutions. Do not hand it to learners."
-_NOTEBOOK_RE = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+# numbered notebooks NN_topic, then appendices A1_topic
+_NOTEBOOK_RE = re.compile(r"^(\d\d|A\d)_[a-z0-9_]+\.ipynb$")
 HANDOUT_ENV = "ZOO_LAB_HANDOUT"
 MATHJAX_ENV = "ZOO_LAB_MATHJAX_URL"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -348,6 +350,40 @@ def _cmd_list(_args) -> int:
     return 0
 
 
+def _cmd_record(args) -> int:
+    """Rerun one stored study and rewrite notebooks/results/NAME.csv (see zoo_lab.studies.records)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from zoo_lab.studies import records
+
+    overrides = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"zoo-lab record: --set expects KEY=VALUE (a JSON value), got {item!r}", file=sys.stderr)
+            return 2
+        try:
+            overrides[key] = json.loads(value)
+        except ValueError:
+            overrides[key] = value
+    if args.workers < 1:
+        print(f"zoo-lab record: --workers expects an int >= 1, got {args.workers}", file=sys.stderr)
+        return 2
+    ex = ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) if args.workers > 1 else None
+    try:
+        csv = records.record(args.name, args.out, executor=ex, **overrides)
+    except ValueError as exc:
+        print(f"zoo-lab record: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if ex is not None:
+            ex.shutdown()
+    info = records.record_info(args.name, csv.parent)
+    print(f"{csv}: {info['rows']} rows in {info['seconds']} s; settings {json.dumps(info['settings'])}")
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point of the ``zoo-lab`` console script."""
     parser = argparse.ArgumentParser(prog="zoo-lab", description=__doc__.splitlines()[0])
@@ -363,6 +399,13 @@ def main(argv=None) -> int:
     run.set_defaults(func=_cmd_run)
     lst = sub.add_parser("list", help="list the notebooks of the current project")
     lst.set_defaults(func=_cmd_list)
+    rec = sub.add_parser("record", help="rerun a stored study and rewrite notebooks/results/NAME.csv")
+    rec.add_argument("name", help="a record of zoo_lab.studies.RECORDS, e.g. stability_grid")
+    rec.add_argument("--out", default=None, help="output folder (default notebooks/results)")
+    rec.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    rec.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override one setting, e.g. --set seeds=5 (recorded in NAME.json)")
+    rec.set_defaults(func=_cmd_record)
     args = parser.parse_args(argv)
     return args.func(args)
 
