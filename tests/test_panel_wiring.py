@@ -1,4 +1,4 @@
-"""widgets._panel: slow updates say "computing…" and coalesce; hand-out mode adds a static figure."""
+"""widgets._panel: one update at a time, latest choice wins, stale figures greyed; hand-outs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from zoo_lab.widgets._panel import (
     HANDOUT_ENV,
     PLOTLY_MIME,
+    STALE_CLASS,
     assemble,
     int_slider,
     status_line,
@@ -82,6 +83,92 @@ def test_handout_mode_adds_a_static_figure(monkeypatch):
     assert list(bundle[PLOTLY_MIME]["data"][0]["x"]) == [0, 1]
     assert "plotly-graph-div" in bundle["text/html"] and "cdn" not in bundle["text/html"]
     assert isinstance(box, W.VBox) and box.figure is fig
+
+
+def _panel_with_worker(delay_s: float, fail_on: int | None = None, tick_s: float = 0.5,
+                       estimate=None):
+    """A panel whose update sleeps ``delay_s`` and records (value, start, end) of every call."""
+    slider = int_slider(0, 0, 100, "v")
+    status = status_line()
+    fig = go.FigureWidget(go.Figure(go.Scatter(x=[0], y=[0])))
+    calls: list[tuple[int, float, float]] = []
+
+    def update(v: int) -> str:
+        t0 = time.perf_counter()
+        time.sleep(delay_s)
+        if v == fail_on:
+            calls.append((v, t0, time.perf_counter()))
+            raise ValueError(f"v: {v} is not allowed")
+        fig.data[0].y = [v]
+        calls.append((v, t0, time.perf_counter()))
+        return f"v = {v}"
+
+    wiring = wire({"v": slider}, update, status, slow_ms=0.0, debounce_s=0.02, tick_s=tick_s,
+                  estimate=estimate)
+    panel = assemble([slider], status, fig, {"v": slider}, wiring)
+    return slider, panel, calls
+
+
+def test_rapid_browser_changes_end_on_the_last_choice_one_update_at_a_time():
+    async def scenario():
+        slider, panel, calls = _panel_with_worker(0.15)
+        greyed = []
+        for v in (1, 2, 3, 4, 5):  # five picks while the first ones compute
+            slider.set_state({"value": v})
+            greyed.append(STALE_CLASS in panel.figure_box._dom_classes)
+            await asyncio.sleep(0.05)
+        computing = panel.status.value
+        assert panel.refresh.wait(10)
+        return slider, panel, calls, greyed, computing
+
+    slider, panel, calls, greyed, computing = asyncio.run(scenario())
+    values = [v for v, _, _ in calls]
+    assert values[0] == 0 and values[-1] == 5, values
+    assert len(values) < 6, f"outdated requests were not dropped: {values}"
+    assert values == sorted(values), f"an older choice was drawn after a newer one: {values}"
+    for (_, _, end), (_, start, _) in zip(calls[:-1], calls[1:], strict=True):  # one at a time
+        assert start >= end
+    assert all(greyed) and "computing" in computing
+    assert list(panel.figure.data[0].y) == [5] and panel.status.value.startswith("v = 5")
+    assert STALE_CLASS not in panel.figure_box._dom_classes and not panel.refresh.stale
+
+
+def test_status_counts_seconds_live_and_shows_the_estimate():
+    async def scenario():
+        slider, panel, _ = _panel_with_worker(0.5, tick_s=0.05, estimate=lambda v: 2.0 * v)
+        seen = []
+        panel.status.observe(lambda ch: seen.append(ch["new"]), names="value")
+        slider.set_state({"value": 3})
+        assert panel.refresh.wait(10)
+        return seen
+
+    seen = asyncio.run(scenario())
+    ticks = [s for s in seen if "computing" in s]
+    assert len(set(ticks)) >= 3, ticks  # the counter moved while the update ran
+    assert all("this setting takes ~6 s" in s for s in ticks)
+    assert seen[-1].startswith("v = 3")
+
+
+def test_an_error_leaves_the_figure_greyed_until_a_good_setting_is_drawn():
+    slider, panel, _ = _panel_with_worker(0.0, fail_on=13)
+    slider.value = 13
+    assert STALE_CLASS in panel.figure_box._dom_classes
+    assert "not allowed" in panel.status.value and "previous setting" in panel.status.value
+    assert list(panel.figure.data[0].y) == [0]
+    slider.value = 14
+    assert STALE_CLASS not in panel.figure_box._dom_classes
+    assert list(panel.figure.data[0].y) == [14]
+
+
+def test_a_visible_but_undrawn_figure_is_reattached():
+    _slider, panel, _ = _panel_with_worker(0.0)
+    changes = []
+    panel.figure_box.observe(lambda ch: changes.append(len(ch["new"])), names="children")
+    panel.visibility._handle(panel.visibility, {"event": "visible", "drawn": True}, [])
+    assert changes == []
+    panel.visibility._handle(panel.visibility, {"event": "visible", "drawn": False}, [])
+    assert changes == [0, 1] and panel.figure_box.children == (panel.figure,)
+    assert panel.visibility.reports == 2
 
 
 @pytest.mark.slow

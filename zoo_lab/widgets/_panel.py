@@ -1,13 +1,22 @@
 """Wiring shared by every panel: controls -> one plain update function -> figure + status line.
 
-Two behaviours every panel gets from here:
+What every panel gets from here:
 
-* **slow updates** (the last one took more than ``slow_ms``): the status line says
-  "computing…" before the work starts, and inside a running kernel rapid changes are
-  coalesced, so only the latest control values are computed (no queue of stale work);
+* **one update at a time**: changes made in the browser inside a running kernel are
+  computed by one worker thread per panel, so the kernel keeps receiving messages;
+  while it works, newer requests replace older ones (outdated ones are dropped, never
+  drawn), and the worker finishes on the latest control values;
+* **a figure that never lies**: while the figure does not show the current choice it is
+  greyed (CSS class ``zoo-lab-stale``) and the status line counts "computing… N s" live;
+  after an error the figure stays greyed and the status says it shows the previous setting;
+* **late first draw**: a figure whose view was created off-screen (Run All) and never drew
+  is re-attached, so it draws, when the panel scrolls into view (:class:`VisibilityWatch`);
 * **hand-outs**: with ``ZOO_LAB_HANDOUT=1`` in the environment (set by ``zoo-lab run``),
   a panel's output also carries a static copy of its figure, because a live
   ``FigureWidget`` cannot be shown in an HTML file without a widget manager from a CDN.
+
+Changes made by code (``control.value = v`` in a cell, tests, scripts) update
+synchronously, so the next line sees the new figure.
 """
 
 from __future__ import annotations
@@ -15,15 +24,23 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import anywidget
 import ipywidgets as W
+import traitlets
 
 HANDOUT_ENV = "ZOO_LAB_HANDOUT"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 SLOW_MS = 200.0
+STALE_CLASS = "zoo-lab-stale"
+PANEL_CLASS = "zoo-lab-panel"
+# Greying is pure CSS on the figure's box, so marking stale costs one small message.
+_STYLE = (f"<style>.{STALE_CLASS} {{opacity: 0.4; filter: grayscale(1); transition: opacity .15s;}}"
+          ".zoo-lab-figure {max-width: 100%; overflow: hidden;}</style>")
 
 
 def handout_mode() -> bool:
@@ -53,64 +70,189 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+def _seconds(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1e3:.1f} s"
+
+
+class Wiring:
+    """The update machinery of one panel (made by :func:`wire`); calling it refreshes now."""
+
+    def __init__(self, controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
+                 status: W.HTML, slow_ms: float, debounce_s: float, tick_s: float,
+                 estimate: Callable[..., float | None] | None) -> None:
+        self.controls, self.update, self.status = controls, update, status
+        self.slow_ms, self.debounce_s, self.tick_s, self.estimate = slow_ms, debounce_s, tick_s, estimate
+        self.last_ms = 0.0
+        self.requested = 0  # generation of the latest request
+        self.drawn: int | None = None  # generation whose figure is shown (None: error / never)
+        self.stale_view: W.DOMWidget | None = None  # the box greyed while stale (set by assemble)
+        self._run_lock = threading.Lock()  # one update at a time, worker or synchronous
+        self._state_lock = threading.Lock()
+        self.finished = 0  # generation of the last update that ended (drawn or failed)
+        self._worker: threading.Thread | None = None
+        self._busy_since = 0.0
+
+    # ------------------------------------------------------------------ state shown
+    def _set_stale(self, stale: bool) -> None:
+        view = self.stale_view
+        if view is None:
+            return
+        if stale and STALE_CLASS not in view._dom_classes:
+            view.add_class(STALE_CLASS)
+        elif not stale and STALE_CLASS in view._dom_classes:
+            view.remove_class(STALE_CLASS)
+
+    @property
+    def stale(self) -> bool:
+        """True while the figure does not show the latest requested control values."""
+        return self.drawn != self.requested
+
+    def _computing_text(self, elapsed_s: float) -> str:
+        values = {k: c.value for k, c in self.controls.items()}
+        guess = None
+        if self.estimate is not None:
+            try:
+                guess = self.estimate(**values)
+            except (ValueError, TypeError, KeyError):
+                guess = None
+        hint = (f"; this setting takes ~{guess:.0f} s" if guess is not None and guess >= 1.0 else
+                f"; last update took {_seconds(self.last_ms)}" if self.last_ms else "")
+        return (f"<span style='color:#b60'>computing… {elapsed_s:.1f} s{hint}</span>")
+
+    # ------------------------------------------------------------------ running
+    def _run(self, gen: int) -> None:
+        """Compute the current control values (request ``gen``) and show result or error."""
+        values = {k: c.value for k, c in self.controls.items()}
+        t0 = time.perf_counter()
+        try:
+            text = self.update(**values) or ""
+        except (ValueError, TypeError, RuntimeError) as exc:
+            with self._state_lock:  # the ticker writes the status under this lock too
+                self.last_ms = 1e3 * (time.perf_counter() - t0)
+                self.drawn, self.finished = None, gen
+                self._set_stale(True)
+                self.status.value = (f"<span style='color:#b00'>{html.escape(str(exc))}</span> "
+                                     "<span style='color:#888'>(the greyed figure shows the "
+                                     "previous setting)</span>")
+            return
+        with self._state_lock:
+            self.last_ms = 1e3 * (time.perf_counter() - t0)
+            self.drawn, self.finished = gen, gen
+            if gen == self.requested:  # else a newer request is pending: stay greyed for it
+                self._set_stale(False)
+                self.status.value = f"{text} <span style='color:#888'>({_seconds(self.last_ms)})</span>"
+
+    def __call__(self, _change=None) -> None:
+        """Recompute now, in this thread, with the current control values (tests call this)."""
+        with self._state_lock:
+            self.requested += 1
+            gen = self.requested
+        with self._run_lock:
+            with self._state_lock:
+                if gen != self.requested:  # a newer request came in while waiting for the lock
+                    return
+            self._run(gen)
+
+    def _work(self) -> None:
+        """Worker thread: run the latest request until no newer one is pending, then exit."""
+        while True:
+            time.sleep(self.debounce_s)  # let a burst of changes settle
+            with self._state_lock:
+                gen = self.requested
+                if self.finished == gen:  # a synchronous refresh already did it
+                    self._worker = None
+                    return
+            with self._run_lock:
+                self._run(gen)
+            with self._state_lock:
+                if self.requested == gen:
+                    self._worker = None
+                    return
+
+    def _tick(self) -> None:
+        """Ticker thread: refresh "computing… N s" while a request is unfinished."""
+        while True:
+            time.sleep(self.tick_s)
+            with self._state_lock:
+                if self._worker is None or self.finished == self.requested:
+                    return
+                self.status.value = self._computing_text(time.perf_counter() - self._busy_since)
+
+    def on_change(self, _change=None) -> None:
+        """A control changed: update synchronously, or hand the request to the worker thread."""
+        from_frontend = any(getattr(c, "_property_lock", None) for c in self.controls.values())
+        in_kernel = _running_loop() is not None
+        with self._state_lock:
+            worker_alive = self._worker is not None
+        if not (from_frontend and in_kernel) and not worker_alive:
+            if self.last_ms > self.slow_ms:  # say so before the kernel is busy
+                self._set_stale(True)
+                self.status.value = self._computing_text(0.0)
+            self()
+            return
+        if self.last_ms <= self.slow_ms and not worker_alive:  # cheap: run at once
+            self()
+            return
+        with self._state_lock:
+            self.requested += 1
+            start = self._worker is None
+            if start:
+                self._worker = threading.Thread(target=self._work, daemon=True,
+                                                name="zoo-lab-panel-update")
+                self._busy_since = time.perf_counter()
+            self._set_stale(True)
+            self.status.value = self._computing_text(time.perf_counter() - self._busy_since)
+        if start:
+            self._worker.start()
+            threading.Thread(target=self._tick, daemon=True, name="zoo-lab-panel-tick").start()
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until no worker runs (for tests and scripts); True if it finished in time."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._state_lock:
+                if self._worker is None:
+                    return True
+            time.sleep(0.01)
+        return False
+
+
 def wire(controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
-         status: W.HTML, *, slow_ms: float = SLOW_MS,
-         debounce_s: float = 0.05) -> Callable[[], None]:
+         status: W.HTML, *, slow_ms: float = SLOW_MS, debounce_s: float = 0.05,
+         tick_s: float = 0.5, estimate: Callable[..., float | None] | None = None) -> Wiring:
     """Call ``update(**values)`` now and whenever a control changes; show its text or error in ``status``.
 
     ``update`` is the panel's plain update function with the figure already
-    bound; it returns a short HTML summary. Errors are shown to the learner
-    in the status line instead of disappearing into the kernel log.
-    Once an update has taken more than ``slow_ms``, later changes first show
-    "computing…" and, when they come from the browser inside a running kernel, are
-    coalesced over ``debounce_s`` so that only the latest values are computed.
-    Changes made by code (``control.value = v`` in a cell, tests, scripts) always
-    update synchronously, so the next line sees the new figure.
-    Returns the refresh function (tests call it directly; it always runs now).
+    bound; it returns a short HTML summary. Errors (ValueError, TypeError,
+    RuntimeError) are shown in the status line instead of disappearing into the
+    kernel log. Browser changes inside a kernel that are slow (the last update took
+    more than ``slow_ms``) run in one worker thread; a burst is settled over
+    ``debounce_s`` and only the latest values are computed. ``estimate(**values)``
+    may return the expected seconds of a setting, shown as "this setting takes ~N s".
+    Returns the :class:`Wiring`; calling it recomputes synchronously.
     """
-    state = {"last_ms": 0.0, "pending": None}
-
-    def refresh(_change=None) -> None:
-        values = {k: c.value for k, c in controls.items()}
-        t0 = time.perf_counter()
-        try:
-            text = update(**values) or ""
-        except (ValueError, TypeError, RuntimeError) as exc:
-            status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
-            return
-        finally:
-            state["last_ms"] = 1e3 * (time.perf_counter() - t0)
-        status.value = f"{text} <span style='color:#888'>({state['last_ms']:.0f} ms)</span>"
-
-    def run_pending() -> None:
-        state["pending"] = None
-        refresh()
-
-    def from_frontend() -> bool:  # ipywidgets locks a property while applying a browser update
-        return any(getattr(c, "_property_lock", None) for c in controls.values())
-
-    def on_change(_change=None) -> None:
-        if state["last_ms"] <= slow_ms:
-            refresh()
-            return
-        status.value = ("<span style='color:#b60'>computing… (last update took "
-                        f"{state['last_ms']:.0f} ms)</span>")
-        loop = _running_loop()
-        if loop is None or not from_frontend():  # code setting .value sees the result at once
-            refresh()
-        elif state["pending"] is None:  # coalesce: one scheduled run reads the latest values
-            state["pending"] = loop.call_later(debounce_s, run_pending)
-
+    wiring = Wiring(controls, update, status, slow_ms, debounce_s, tick_s, estimate)
     for c in controls.values():
-        c.observe(on_change, names="value")
-    refresh()
-    return refresh
+        c.observe(wiring.on_change, names="value")
+    wiring()
+    return wiring
 
 
 def dropdown(options, value, description: str) -> W.Dropdown:
     """A labelled dropdown."""
     return W.Dropdown(options=list(options), value=value, description=description,
                       style={"description_width": "initial"})
+
+
+def axis_dropdown(dim: int, value: int, description: str) -> W.Dropdown:
+    """A dropdown of axes labelled x1 … xd (1-based, as in titles) whose values are 0-based indices."""
+    return W.Dropdown(options=axis_options(dim), value=value, description=description,
+                      style={"description_width": "initial"})
+
+
+def axis_options(dim: int) -> list[tuple[str, int]]:
+    """Dropdown options ``("x1", 0) … ("xd", d - 1)``."""
+    return [(f"x{k + 1}", k) for k in range(int(dim))]
 
 
 def int_slider(value: int, lo: int, hi: int, description: str, step: int = 1) -> W.IntSlider:
@@ -124,6 +266,52 @@ def float_log_slider(value: float, lo_exp: float, hi_exp: float, description: st
     return W.FloatLogSlider(value=value, base=10, min=lo_exp, max=hi_exp, step=0.25,
                             description=description, continuous_update=False,
                             readout_format=".1e", style={"description_width": "initial"})
+
+
+class VisibilityWatch(anywidget.AnyWidget):
+    """An invisible marker that tells the kernel when its panel scrolls into view.
+
+    The browser reports whether the panel's plotly figure has drawn; a figure whose view
+    was created off-screen and never drew (seen after Run All) is re-attached then.
+    """
+
+    _esm = """
+    function render({ model, el }) {
+      el.style.height = "1px";
+      let timer = null, tries = 0;
+      const drawn = () => {
+        const panel = el.closest(".zoo-lab-panel");
+        const gd = panel && panel.querySelector(".js-plotly-plot");
+        return !!(gd && gd._fullLayout && gd.clientWidth > 0 && gd.querySelector(".main-svg"));
+      };
+      // Give a fresh view time to draw; report until it has drawn (a few tries at most).
+      const check = () => {
+        timer = null;
+        const ok = drawn();
+        model.send({ event: "visible", drawn: ok });
+        if (ok) { io.disconnect(); } else if (++tries < 6) { timer = setTimeout(check, 2000); }
+      };
+      const io = new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting) && timer === null) timer = setTimeout(check, 700);
+      });
+      io.observe(el);
+      return () => { io.disconnect(); if (timer !== null) clearTimeout(timer); };
+    }
+    export default { render };
+    """
+    reports = traitlets.Int(0).tag(sync=False)  # how many "visible" messages arrived
+
+    def __init__(self, on_undrawn: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_undrawn = on_undrawn
+        self.on_msg(self._handle)
+
+    def _handle(self, _widget, content, _buffers) -> None:
+        """A message from the browser: re-attach the figure if it is visible but not drawn."""
+        if isinstance(content, dict) and content.get("event") == "visible":
+            self.reports += 1
+            if not content.get("drawn", True):
+                self._on_undrawn()
 
 
 class Panel(W.VBox):
@@ -142,8 +330,21 @@ def assemble(rows: list, status: W.HTML, fig, controls: dict, refresh=None) -> W
     """Stack control rows, status line and figure; keep handles for tests and power users.
 
     The returned box (a :class:`Panel`) carries ``.controls`` (name -> widget),
-    ``.figure``, ``.status`` and ``.refresh``.
+    ``.figure``, ``.figure_box`` (greyed while stale), ``.status`` and ``.refresh``.
     """
-    box = Panel([*rows, status, fig])
+    figure_box = W.Box([fig], layout=W.Layout(width="100%", max_width="100%"))
+    figure_box.add_class("zoo-lab-figure")
+
+    def reattach() -> None:  # a fresh view of the same model draws from the current state
+        figure_box.children = ()
+        figure_box.children = (fig,)
+
+    watch = VisibilityWatch(reattach)
+    box = Panel([W.HTML(_STYLE), *rows, status, figure_box, watch])
+    box.add_class(PANEL_CLASS)
     box.controls, box.figure, box.status, box.refresh = controls, fig, status, refresh
+    box.figure_box, box.visibility = figure_box, watch
+    if isinstance(refresh, Wiring):
+        refresh.stale_view = figure_box
+        refresh._set_stale(refresh.stale)
     return box
