@@ -1,6 +1,6 @@
 """Old module paths of the flat layout, kept importable for one release (issue 11 moved them).
 
-``import zoo_lab.zo.estimators`` still works and returns :mod:`zoo_lab.zo.estimators`, with a
+``import zoo_lab.estimators`` still works and returns :mod:`zoo_lab.zo.estimators`, with a
 DeprecationWarning that names the new path. The short public names of DESIGN.md
 (``zl.functions``, ``zl.estimators``, ``zl.proxy``, ...) are attributes of ``zoo_lab``
 and do not warn; only the dotted import of an old path does.
@@ -18,24 +18,24 @@ __all__ = ["MOVED", "install"]
 
 # old dotted path -> new one
 MOVED: dict[str, str] = {
-    "zoo_lab.problems.functions": "zoo_lab.problems.functions",
-    "zoo_lab.problems": "zoo_lab.problems",
-    "zoo_lab.problems.heat": "zoo_lab.problems.heat",
-    "zoo_lab.problems.materials": "zoo_lab.problems.materials",
-    "zoo_lab.problems.combustion": "zoo_lab.problems.combustion",
-    "zoo_lab.problems.command": "zoo_lab.problems.command",
-    "zoo_lab.problems.examples": "zoo_lab.problems.examples",
-    "zoo_lab.zo.estimators": "zoo_lab.zo.estimators",
-    "zoo_lab.zo.guided": "zoo_lab.zo.guided",
-    "zoo_lab.coupling": "zoo_lab.coupling",
-    "zoo_lab.surrogate.proxy": "zoo_lab.surrogate.proxy",
-    "zoo_lab.coupling.blackbox": "zoo_lab.coupling.blackbox",
-    "zoo_lab.coupling.evaluation": "zoo_lab.coupling.evaluation",
-    "zoo_lab.coupling.online": "zoo_lab.coupling.online",
-    "zoo_lab._util.validate": "zoo_lab._util.validate",
-    "zoo_lab._util.reexport": "zoo_lab._util.reexport",
-    "zoo_lab.zo.directions": "zoo_lab.zo.directions",
-    "zoo_lab.surrogate.train": "zoo_lab.surrogate.train",
+    "zoo_lab.functions": "zoo_lab.problems.functions",
+    "zoo_lab.knowledge": "zoo_lab.problems",
+    "zoo_lab.knowledge.heat": "zoo_lab.problems.heat",
+    "zoo_lab.knowledge.materials": "zoo_lab.problems.materials",
+    "zoo_lab.knowledge.combustion": "zoo_lab.problems.combustion",
+    "zoo_lab.knowledge.command": "zoo_lab.problems.command",
+    "zoo_lab.knowledge.examples": "zoo_lab.problems.examples",
+    "zoo_lab.estimators": "zoo_lab.zo.estimators",
+    "zoo_lab.guided": "zoo_lab.zo.guided",
+    "zoo_lab.guided_blackbox": "zoo_lab.coupling",
+    "zoo_lab.proxy": "zoo_lab.surrogate.proxy",
+    "zoo_lab.blackbox": "zoo_lab.coupling.blackbox",
+    "zoo_lab.evaluation": "zoo_lab.coupling.evaluation",
+    "zoo_lab.online": "zoo_lab.coupling.online",
+    "zoo_lab._validate": "zoo_lab._util.validate",
+    "zoo_lab._reexport": "zoo_lab._util.reexport",
+    "zoo_lab._directions": "zoo_lab.zo.directions",
+    "zoo_lab._proxy_train": "zoo_lab.surrogate.train",
 }
 
 
