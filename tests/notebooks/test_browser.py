@@ -21,7 +21,7 @@ from _jupyter_server import CHROMIUM, CHROMIUM_ARGS, LabServer, is_local, jupyte
 
 from zoo_lab.cli import MATHJAX_NOTE, REMOTE_URL_RE, find_mathjax, notebook_paths
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "01_sampling_schemes.ipynb"
 SCREENSHOT = ROOT / "build" / "browser" / "notebook01.png"
 HANDOUT_TIMEOUT = int(os.environ.get("ZOO_LAB_NOTEBOOK_TIMEOUT", "240"))

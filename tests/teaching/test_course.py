@@ -21,7 +21,7 @@ import pytest
 
 import zoo_lab as zl
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 NUMBERED = [p for p in ALL if re.match(r"^(0[1-9])_", p.name)]
 _TIME_RE = re.compile(r"\*\*Time\*\*[^\n]*?\b\d+\s*(?:-|–)?\s*\d*\s*min", re.IGNORECASE)

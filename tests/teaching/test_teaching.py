@@ -375,7 +375,7 @@ def test_optimistic_share():
 
 # ----------------------------------------------------------------------------- the notebooks' cells
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def _namespace(key: str, solutions: bool) -> dict:

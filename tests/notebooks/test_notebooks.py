@@ -16,7 +16,7 @@ import pytest
 
 from zoo_lab.cli import KERNEL_NAME, SMOKE_PARAMETERS, notebook_paths
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "notebooks"
 NOTEBOOKS = notebook_paths(ROOT / "notebooks")
 TIMEOUT = int(os.environ.get("ZOO_LAB_NOTEBOOK_TIMEOUT", "240"))
