@@ -352,3 +352,28 @@ def test_materials_problem_rows_proxies_and_guided_run():
     assert set(df["proxy_rows"]) == {10}
     assert (df["n_evals"] % 2 == 0).all() and (df["n_evals"] <= 60).all()
     assert df["reached"].all() and (df["queries"] % 2 == 0).all()
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+@pytest.mark.parametrize("out_dim", [1, 3])
+def test_online_refit_runs_the_surrogate_trainer(optimizer, out_dim):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (64, 4))
+    W = rng.standard_normal((4, out_dim))
+    Y = np.tanh(X @ W) if out_dim > 1 else np.tanh(X @ W)[:, 0]
+    online = OnlineProxy(_small_mlp(4, out_dim), refit_every=64, steps=40, optimizer=optimizer,
+                         lr=1e-2)
+    online.observe(X, Y)
+    assert online.n_refits == 1 and len(online.fit_histories) == 1
+    hist = online.fit_histories[0]
+    assert len(hist) >= 1 and set(hist.phase) == {optimizer}
+    before, after = online.loss_history[0]
+    assert after < 0.5 * before  # a real fit, on the variance-scaled MSE
+    with torch.no_grad():
+        pred = online(torch.as_tensor(X)).numpy().reshape(Y.shape)
+    assert np.mean((pred - Y) ** 2) / np.var(Y, ddof=1) == pytest.approx(after, rel=1e-6)
+
+
+def test_online_proxy_refuses_bad_lr():
+    with pytest.raises(ValueError, match="lr: expected a finite number > 0, got -0.1"):
+        OnlineProxy(_small_mlp(2), lr=-0.1)

@@ -21,10 +21,14 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import torch
+
+from zoo_lab._util.validate import check_choice, check_float, check_int
+from zoo_lab.surrogate.train import Clock, Data, FitHistory, train_adam, train_lbfgs
 
 __all__ = ["QueryLog", "OnlineProxy"]
 
@@ -81,12 +85,31 @@ class _LoggingEvaluator:
         return getattr(self._evaluator, name)
 
 
+class _Scaled(torch.nn.Module):
+    """The proxy's output divided by ``s`` and shaped like the trainer's targets (for the scaled MSE)."""
+
+    def __init__(self, proxy: torch.nn.Module, s: float, y_shape) -> None:
+        super().__init__()
+        self.proxy, self.s = proxy, s
+        # the trainer squeezes a trailing axis of the output: targets are (m,) or (m, k > 1)
+        self.target_shape = (y_shape[0],) if len(y_shape) == 1 or y_shape[-1] == 1 else tuple(y_shape)
+
+    def forward(self, x):
+        out = self.proxy(x) / self.s
+        return out.reshape(self.target_shape[0], -1) if len(self.target_shape) > 1 else \
+            out.reshape(-1, 1)
+
+    def loss(self, data: Data) -> float:
+        return float(torch.mean((self(data.U).squeeze(-1) - data.Y) ** 2))
+
+
 class OnlineProxy(torch.nn.Module):
     """A proxy refit from the :class:`QueryLog` every ``refit_every`` new real rows (warm start).
 
     ``steps`` L-BFGS iterations per refit (``optimizer="lbfgs"``) or Adam steps
     (``optimizer="adam"``, rate ``lr``) on the mean squared error scaled by the variance of
-    the logged outputs. Counters: ``n_refits``, ``rows_at_refit`` (rows used by each refit).
+    the logged outputs, with the surrogate trainer (:mod:`zoo_lab.surrogate.train`).
+    Counters: ``n_refits``, ``rows_at_refit`` (rows used by each refit).
     """
 
     def __init__(self, proxy: torch.nn.Module, log: QueryLog | None = None, refit_every: int = 50,
@@ -97,12 +120,11 @@ class OnlineProxy(torch.nn.Module):
             raise TypeError(f"proxy: expected a torch.nn.Module with parameters to refit, got "
                             f"{type(proxy).__name__}")
         for name, value in (("refit_every", refit_every), ("steps", steps), ("min_rows", min_rows)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
-        if window is not None and (not isinstance(window, int) or window < 1):
-            raise ValueError(f"window: expected None or an int >= 1, got {window!r}")
-        if optimizer not in ("lbfgs", "adam"):
-            raise ValueError(f"optimizer: got {optimizer!r}; allowed: lbfgs, adam")
+            check_int(name, value, 1)
+        if window is not None:
+            check_int("window", window, 1)
+        check_choice("optimizer", optimizer, ("lbfgs", "adam"))
+        lr = check_float("lr", lr, 0.0, strict=True)
         self.proxy = proxy
         self.log = log if log is not None else QueryLog()
         self.refit_every, self.steps, self.optimizer, self.lr = refit_every, steps, optimizer, lr
@@ -110,6 +132,7 @@ class OnlineProxy(torch.nn.Module):
         self.n_refits = 0
         self.rows_at_refit: list[int] = []
         self.loss_history: list[tuple[float, float]] = []  # (before, after) per refit
+        self.fit_histories: list[FitHistory] = []  # the trainer's curve of each refit
         self._rows_seen_at_fit = 0
 
     def forward(self, x):
@@ -141,42 +164,38 @@ class OnlineProxy(torch.nn.Module):
 
     # -- refitting ----------------------------------------------------------------------
     def refit(self) -> None:
-        """Train the proxy further from its current weights on the logged rows (warm start)."""
+        """Train the proxy further from its current weights on the logged rows (warm start).
+
+        Runs the surrogate trainer of :mod:`zoo_lab.surrogate.train` (full-batch L-BFGS with
+        a strong Wolfe search, or full-batch Adam keeping the best weights) on the MSE scaled
+        by the variance of the logged outputs; each refit's curve is in ``fit_histories``.
+        """
         X, Y = self.log.data(self.window)
         p0 = next(self.proxy.parameters())
         Xt = torch.as_tensor(X, dtype=p0.dtype, device=p0.device)
         Yt = torch.as_tensor(Y, dtype=p0.dtype, device=p0.device)
-        scale = float(Yt.var()) if Yt.numel() > 1 and float(Yt.var()) > 0 else 1.0
-        params = [p for p in self.proxy.parameters() if p.requires_grad]
+        var = float(Yt.var()) if Yt.numel() > 1 else 0.0
+        s = math.sqrt(var) if var > 0 else 1.0
+        net = _Scaled(self.proxy, s, Yt.shape)
+        data = Data(U=Xt, Y=(Yt / s).reshape(net.target_shape), U_val=None, Y_val=None,
+                    U_mon=None, y_mon=None, y_mean=0.0, y_std=1.0)
         was_training = self.proxy.training
         self.proxy.train()
-
-        def loss_fn():
-            return torch.mean((self.proxy(Xt).reshape(Yt.shape) - Yt) ** 2) / scale
-
         with torch.no_grad():
-            before = float(loss_fn())
+            before = net.loss(data)
+        history, clock = FitHistory(), Clock(p0.device)
         if self.optimizer == "lbfgs":
-            opt = torch.optim.LBFGS(params, max_iter=self.steps, line_search_fn="strong_wolfe")
-
-            def closure():
-                opt.zero_grad()
-                loss = loss_fn()
-                loss.backward()
-                return loss
-            opt.step(closure)
+            train_lbfgs(net, data, history, clock, max_iter=self.steps)
         else:
-            opt = torch.optim.Adam(params, lr=self.lr)
-            for _ in range(self.steps):
-                opt.zero_grad()
-                loss = loss_fn()
-                loss.backward()
-                opt.step()
-        for p in params:
+            gen = torch.Generator().manual_seed(self.n_refits)
+            train_adam(net, data, history, clock, epochs=self.steps, lr=self.lr,
+                       batch_size=len(X), patience=self.steps, generator=gen)
+        for p in self.proxy.parameters():
             p.grad = None
         self.proxy.train(was_training)
         with torch.no_grad():
-            after = float(loss_fn())
+            after = net.loss(data)
+        self.fit_histories.append(history)
         self.loss_history.append((before, after))
         self.n_refits += 1
         self.rows_at_refit.append(len(X))
