@@ -35,6 +35,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,6 +252,25 @@ def _unjson(row: dict) -> dict:
             for k, v in row.items()}
 
 
+def _write_checkpoint(path: Path, doc) -> None:
+    """Write a checkpoint atomically: a temporary file beside it, then a rename (never half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_checkpoint(path: Path) -> list:
+    """Rows of one checkpoint file; a truncated or corrupt one is named in the error."""
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"checkpoint: {path} is truncated or corrupt ({exc}); delete it and "
+                         "rerun to recompute that task") from exc
+
+
 def _execute(tasks: list[tuple[Callable, dict]], executor, progress: bool, checkpoint,
              desc: str) -> list[dict]:
     """Run tasks (serially or on ``executor``), with a progress bar and an optional checkpoint folder."""
@@ -263,7 +283,7 @@ def _execute(tasks: list[tuple[Callable, dict]], executor, progress: bool, check
         key = hashlib.sha1(json.dumps([fn.__name__, spec], sort_keys=True, default=str).encode())
         path = folder / f"{key.hexdigest()[:20]}.json" if folder is not None else None
         if path is not None and path.exists():
-            rows.extend(_unjson(r) for r in json.loads(path.read_text()))
+            rows.extend(_unjson(r) for r in _read_checkpoint(path))
         else:
             todo.append((fn, spec, path))
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress, desc=desc)
@@ -271,7 +291,7 @@ def _execute(tasks: list[tuple[Callable, dict]], executor, progress: bool, check
     def done(result, path):
         rows.extend(result)
         if path is not None:
-            path.write_text(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in result]))
+            _write_checkpoint(path, [{k: _jsonable(v) for k, v in r.items()} for r in result])
         bar.update(1)
 
     if executor is None:
