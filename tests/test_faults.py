@@ -155,9 +155,10 @@ def test_2_command_timeout_kills_its_process_group(tmp_path):
     assert not _alive(int(_wait_file(pidfile)))
 
 
-@pytest.mark.parametrize("pool", [None, "thread"])
+@pytest.mark.parametrize("pool", [None, "thread", "process"])
 def test_2_rows_queued_behind_a_stuck_one_still_run(pool):
-    ex = ThreadPoolExecutor(1) if pool else None
+    ex = {None: None, "thread": ThreadPoolExecutor, "process": ProcessPoolExecutor}[pool]
+    ex = ex(1) if ex else None
     X = np.array([[-1.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
     ev = Evaluator(slow_first_row, 2, 1, timeout=1.0, chunk_size=1, on_failure="nan",
                    executor=ex, name="stuck")
