@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -24,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import zoo_lab as zl
 from zoo_lab import cli
@@ -102,6 +105,17 @@ def test_1_flame_and_version_change_the_fingerprint(tmp_path):
     assert len(prints) == 2
     assert Evaluator(total, 2, 1).fingerprint != Evaluator(total, 2, 1, version=2).fingerprint
     assert Evaluator(total, 2, 1).fingerprint == Evaluator(total, 2, 1).fingerprint
+
+
+@settings(max_examples=30, deadline=None)
+@given(a=st.floats(0.01, 1.0), b=st.floats(0.01, 1.0), cells=st.sampled_from([16, 32, 64]))
+def test_1_fingerprint_changes_exactly_when_the_configuration_does(a, b, cells):
+    def fp(t):
+        rod = HeatRod(t_final=t, n_cells=cells)
+        return Evaluator(rod, rod.in_dim, rod.out_dim).fingerprint
+
+    assert (fp(a) == fp(b)) == (a == b)
+    assert fp(a) == fp(a)
 
 
 def test_1_commands_with_the_same_last_word_do_not_share(tmp_path):
@@ -369,6 +383,25 @@ def test_5_one_failing_row_does_not_rerun_the_chunk_row_by_row():
     Y = ev(X)
     assert ev.stats.n_calls <= 1 + 2 * 7  # bisection: 2 log2(100) extra calls, not 100
     assert np.isnan(Y[37, 0]) and np.allclose(np.delete(Y[:, 0], 37), np.delete(X[:, 0], 37))
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 64), bad=st.sets(st.integers(0, 63), max_size=3),
+       chunk=st.one_of(st.none(), st.integers(1, 64)))
+def test_5_bisection_finds_exactly_the_failing_rows(m, bad, chunk):
+    bad = {b for b in bad if b < m}
+    X = np.column_stack([np.arange(m, dtype=float) + 1.0, np.zeros(m)])
+    X[sorted(bad), 0] = -1.0
+    ev = Evaluator(raises_on_negative, 2, 1, on_failure="nan", chunk_size=chunk, name="neg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Y = ev(X)
+    assert set(np.flatnonzero(np.isnan(Y[:, 0]))) == bad and ev.stats.n_failed == len(bad)
+    good = np.setdiff1d(np.arange(m), sorted(bad))
+    np.testing.assert_array_equal(Y[good, 0], X[good, 0])
+    first = math.ceil(m / (chunk or m))
+    depth = math.ceil(math.log2(min(chunk or m, m))) if m > 1 else 0
+    assert ev.stats.n_calls <= first + 2 * depth * len(bad)
 
 
 # -- 6. coercions the engine checks itself ------------------------------------------------------
