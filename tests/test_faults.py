@@ -436,3 +436,10 @@ def test_7_cli_errors_are_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
             cli.main(["run", "01_x.ipynb", "--timeout", bad])
         assert info.value.code == 2
         assert "expected whole seconds >= 1" in capsys.readouterr().err
+
+
+def test_3_a_shut_down_executor_is_an_executor_error():
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(ExecutorError, match="ThreadPoolExecutor failed to run program 'total'"):
+        Evaluator(total, 2, 1, executor=pool)(np.ones((2, 2)))
