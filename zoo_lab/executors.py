@@ -22,6 +22,7 @@ on Ctrl-C. The clock starts when the call starts, never while it waits in a queu
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import pickle
@@ -148,9 +149,10 @@ def _forked_call(program, X, timeout: float) -> tuple:
             data = pickle.dumps(_child_outcome(program, X))
             with os.fdopen(w, "wb") as fh:
                 fh.write(data)
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
+            for stream in (sys.stdout, sys.stderr):  # real files only: a Jupyter stream
+                if isinstance(stream, io.TextIOWrapper):  # would wait for its parent's thread
+                    with contextlib.suppress(Exception):
+                        stream.flush()
         finally:
             os._exit(0)
     os.close(w)
