@@ -316,12 +316,61 @@ def write_index(out_dir, pages: list[Path]) -> Path:
     return index
 
 
+def _project_notebooks(command: str) -> list[Path] | None:
+    """The project's notebooks, or None after one line on stderr when not in a project."""
+    folder = Path("notebooks")
+    if not folder.is_dir():
+        print(f"zoo-lab {command}: no notebooks/ folder in {Path.cwd()} (run it from the project "
+              "root, or name the notebooks)", file=sys.stderr)
+        return None
+    return notebook_paths(folder)
+
+
+def _out_folder(out) -> Path | None:
+    """Create ``--out`` up front; None after one line on stderr when it cannot be used."""
+    out_dir = Path(out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        print(f"zoo-lab run: --out {out}: exists and is not a folder", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"zoo-lab run: --out {out}: cannot create it ({exc.strerror or exc})", file=sys.stderr)
+        return None
+    if not os.access(out_dir, os.W_OK):
+        print(f"zoo-lab run: --out {out}: not writable", file=sys.stderr)
+        return None
+    return out_dir
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (seconds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected whole seconds >= 1, got {value}")
+    return value
+
+
 def _cmd_run(args) -> int:
-    paths = [Path(p) for p in args.notebooks] or notebook_paths(Path("notebooks"))
+    if args.notebooks:
+        paths = [Path(p) for p in args.notebooks]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            print(f"zoo-lab run: no such notebook: {', '.join(missing)}", file=sys.stderr)
+            return 1
+    else:
+        paths = _project_notebooks("run")
+        if paths is None:
+            return 1
     if not paths:
         print("zoo-lab run: no notebooks found (run from the project root or name them)", file=sys.stderr)
         return 2
-    out_dir = Path(args.out or ("build/instructor" if args.instructor else "build/run"))
+    out_dir = _out_folder(args.out or ("build/instructor" if args.instructor else "build/run"))
+    if out_dir is None:
+        return 1
     pages, failed = [], []
     for p in paths:
         t0 = time.perf_counter()
@@ -345,7 +394,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_list(_args) -> int:
-    for p in notebook_paths(Path("notebooks")):
+    paths = _project_notebooks("list")
+    if paths is None:
+        return 1
+    for p in paths:
         print(p)
     return 0
 
@@ -395,7 +447,8 @@ def main(argv=None) -> int:
                      help="inject SOLUTIONS=True: hand-outs with the reference solutions (default: learner copies)")
     run.add_argument("--out", default=None,
                      help="output folder (default build/run; build/instructor with --instructor)")
-    run.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    run.add_argument("--timeout", type=_positive_int, default=600,
+                     help="per-cell timeout in seconds (>= 1)")
     run.set_defaults(func=_cmd_run)
     lst = sub.add_parser("list", help="list the notebooks of the current project")
     lst.set_defaults(func=_cmd_list)

@@ -309,3 +309,100 @@ def test_vjp_method_returns_gradient_and_backward_cost():
     g, cost = box.vjp(z, v)
     torch.testing.assert_close(g, torch.autograd.functional.vjp(smooth_torch, z, v)[1], atol=1e-5, rtol=0)
     assert cost == 3 * 2 * 3 and box.n_queries == 3 + cost
+
+
+# -- issue 15: default estimator, counters, bounds, set-up hook, whole batches ---------------
+def test_auto_estimator_is_coordinate_for_few_inputs_and_repr_shows_rows():
+    box = zl.BlackBox(smooth_program, 3, 2)
+    assert isinstance(box.estimator, zl.estimators.Coordinate)
+    assert "program rows per input row: 1 forward + 3 backward" in repr(box)
+    z = torch.randn(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    v = torch.randn(4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    exact = torch.autograd.functional.vjp(smooth_torch, z, v)[1]
+    g = _vjp(box, z, v)
+    assert box.n_rows == 4 + 4 * 3  # forward + d rows per row
+    torch.testing.assert_close(g, exact, atol=2e-2, rtol=0)  # forward difference, mu = 1e-3
+    wide = zl.BlackBox(sum_squares, 12, 1)
+    assert isinstance(wide.estimator, zl.estimators.Gaussian) and wide.estimator.q == 10
+    assert "1 forward + 10 backward" in repr(wide)
+    few = zl.BlackBox(sum_squares, 12, 1, grad_dims=[0, 5])
+    assert isinstance(few.estimator, zl.estimators.Coordinate)
+    assert "1 forward + 2 backward" in repr(few)
+
+
+def test_counters_have_their_documented_names():
+    calls = []
+
+    def prog(X):
+        calls.append(len(X))
+        return sum_squares(X)
+
+    box = zl.BlackBox(prog, 3, 1, name="counted", chunk_size=2)
+    box.evaluate(np.ones((5, 3)))
+    assert calls == [2, 2, 1]
+    assert (box.n_calls, box.n_rows, box.n_queries) == (3, 5, 5)
+    assert (box.stats.n_calls, box.stats.n_rows, box.stats.n_queries) == (3, 5, 5)
+
+
+def test_bounds_clip_runs_inside_and_zeroes_clipped_gradients():
+    seen = []
+
+    def prog(X):
+        seen.append(X.copy())
+        return sum_squares(X)
+
+    bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
+    box = zl.BlackBox(prog, 2, 1, bounds=bounds, name="boxed",
+                      estimator=zl.estimators.make("coordinate", mu=1e-4, difference="central"))
+    z = torch.tensor([[0.5, 1.5], [-0.2, 0.3]], dtype=torch.float64, requires_grad=True)
+    y = box(z)
+    torch.testing.assert_close(y[:, 0], torch.tensor([0.25 + 1.0, 0.09], dtype=torch.float64))
+    y.sum().backward()
+    every = np.concatenate(seen)
+    assert every.min() >= 0.0 and every.max() <= 1.0  # perturbed points stayed inside too
+    torch.testing.assert_close(z.grad, torch.tensor([[1.0, 0.0], [0.0, 0.6]], dtype=torch.float64),
+                               atol=1e-6, rtol=0)
+    strict = zl.BlackBox(prog, 2, 1, bounds=bounds, bounds_policy="raise", name="strict")
+    with pytest.raises(ValueError, match=r"z: row 0, column 1 = 1.5 is outside bounds \[0.0, 1.0\]"):
+        strict(z)
+    with pytest.raises(ValueError, match="bounds_policy: got 'wrap'; allowed: clip, raise"):
+        zl.BlackBox(prog, 2, 1, bounds=bounds, bounds_policy="wrap")
+    with pytest.raises(ValueError, match=r"bounds: expected a finite array of shape \(2, 2\)"):
+        zl.BlackBox(prog, 2, 1, bounds=[[1.0, 0.0], [0.0, 1.0]])
+
+
+def record_setup():
+    """Set-up hook for the tests: log this process's pid."""
+    with open(os.environ["ZOO_SETUP_LOG"], "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+
+
+def test_setup_hook_runs_once_per_worker(tmp_path, monkeypatch):
+    log = tmp_path / "setup.log"
+    monkeypatch.setenv("ZOO_SETUP_LOG", str(log))
+    with ProcessPoolExecutor(2) as pool:
+        box = zl.BlackBox(sum_squares, 3, 1, executor=pool, setup=record_setup, chunk_size=2)
+        for _ in range(3):
+            box.evaluate(np.random.default_rng(0).random((8, 3)))
+    pids = log.read_text().split()
+    assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker process
+    log.unlink()
+    serial = zl.BlackBox(sum_squares, 3, 1, setup=record_setup, name="serial_setup")
+    for _ in range(3):
+        serial.evaluate(np.ones((2, 3)))
+    assert log.read_text().split() == [str(os.getpid())]
+
+
+def test_split_batches_false_sends_each_batch_whole():
+    with ThreadPoolExecutor(2) as pool:
+        box = zl.BlackBox(sum_squares, 3, 1, executor=pool, split_batches=False, seed=0)
+        z = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+        box(z).sum().backward()
+        split = zl.BlackBox(sum_squares, 3, 1, executor=pool, seed=0)
+        z2 = z.detach().clone().requires_grad_(True)
+        split(z2).sum().backward()
+    assert box.n_calls == 2 and box.n_rows == 6 + 6 * 3  # one forward call, one backward call
+    assert split.n_calls == 4
+    torch.testing.assert_close(z.grad, z2.grad, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="chunk_size=3 with split_batches=False"):
+        zl.BlackBox(sum_squares, 3, 1, split_batches=False, chunk_size=3)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
+import shutil
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -251,3 +255,67 @@ def test_programs_run_in_a_process_pool():
         results = [f.result(timeout=120) for f in futures]
     for (program, X), Y in zip(PROGRAMS, results, strict=True):
         np.testing.assert_array_equal(Y, program(X))
+
+
+# --- issue 15: Command docstring, names, digits; the guide's example --------------------
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "couple_your_program.md"
+
+
+def test_command_docstring_lists_every_parameter():
+    doc = Command.__doc__
+    params = doc[doc.index("Parameters"):]
+    for f in dataclasses.fields(Command):
+        assert f"\n    {f.name} :" in params, f.name
+
+
+def test_command_is_named_by_its_whole_argv():
+    a = Command([sys.executable, "/one/prog.py", "--fast"], in_dim=1)
+    b = Command([sys.executable, "/two/prog.py", "--fast"], in_dim=1)
+    assert a.name == f"{sys.executable} /one/prog.py --fast" and a.name != b.name
+    assert Command(["awk", "-f", "my script.awk"], in_dim=1).name == "awk -f 'my script.awk'"
+
+
+def _printing(tmp_path, fmt):
+    script = tmp_path / f"print_{fmt.strip('%.')}.py"
+    script.write_text("import sys, math\nfor line in sys.stdin:\n"
+                      "    x, y = map(float, line.split())\n"
+                      f"    print('{fmt}' % (math.sin(x) + x * y))\n")
+    return Command([sys.executable, str(script)], in_dim=2)
+
+
+def test_blackbox_warns_when_outputs_have_too_few_digits_for_mu(tmp_path):
+    import zoo_lab as zl
+
+    est = zl.estimators.make("coordinate", mu=1e-6)
+    z = torch.tensor([[0.3, 0.7], [1.1, -0.4]], dtype=torch.float64, requires_grad=True)
+    box = zl.BlackBox(_printing(tmp_path, "%.6g"), 2, 1, estimator=est)
+    with pytest.warns(RuntimeWarning, match=r"only 6 significant digits.*mu=1e-06.*17 significant"):
+        box(z).sum().backward()
+    z.grad = None
+    good = zl.BlackBox(_printing(tmp_path, "%.17g"), 2, 1, estimator=est)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        good(z).sum().backward()
+    x, y = z.detach().T
+    exact = torch.stack([torch.cos(x) + y, x], 1)
+    torch.testing.assert_close(z.grad, exact, atol=1e-5, rtol=0)
+    # 6 digits are plenty for a large step: no warning
+    coarse = zl.BlackBox(_printing(tmp_path, "%.6g"), 2, 1,
+                         estimator=zl.estimators.make("coordinate", mu=1e-1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        coarse(z.detach().clone().requires_grad_(True)).sum().backward()
+
+
+@pytest.mark.skipif(shutil.which("awk") is None, reason="awk not installed")
+def test_guide_command_example_runs(tmp_path, monkeypatch, capsys):
+    text = GUIDE.read_text()
+    start = text.index("<!-- tested: guide-command-example")
+    code = text[text.index("```python\n", start) + len("```python\n"):]
+    code = code[:code.index("```\n")]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, str(GUIDE), "exec"), {})  # asserts ZO gradient ~ exact inside
+    out = capsys.readouterr().out
+    assert "awk -f damped.awk" in out and "1 forward + 2 backward" in out
+    assert "\n2 6\n" in out  # 2 program calls, 6 rows

@@ -257,8 +257,8 @@ class BlackBox(torch.nn.Module):
             return Z, None
         if self.bounds_policy == "raise":
             r, c = (int(v) for v in np.argwhere(outside)[0])
-            raise ValueError(f"z: row {r}, column {c} = {Z[r, c]!r} is outside bounds "
-                             f"[{lo[c]!r}, {hi[c]!r}] of program {self.name!r} "
+            raise ValueError(f"z: row {r}, column {c} = {float(Z[r, c])!r} is outside bounds "
+                             f"[{float(lo[c])!r}, {float(hi[c])!r}] of program {self.name!r} "
                              "(bounds_policy='raise'; 'clip' runs the nearest point inside)")
         return np.clip(Z, lo, hi), outside
 

@@ -225,8 +225,11 @@ class Evaluator:
         running = {}  # future -> (idx, executor attempts so far)
 
         def submit(idx, attempt=0):
-            fut = self.executor.submit(run_chunk, self.program, X[idx], self._allowance(idx),
-                                       self.setup)
+            try:
+                fut = self.executor.submit(run_chunk, self.program, X[idx], self._allowance(idx),
+                                           self.setup)
+            except RuntimeError as exc:  # shut down, or broken before the task got in
+                raise self._executor_error(X, idx, exc, retried=attempt > 0) from exc
             running[fut] = (idx, attempt)
 
         rebuilt = False
@@ -247,7 +250,7 @@ class Evaluator:
                         if is_broken(exc) and not rebuilt:
                             fresh = rebuild(self.executor)
                             if fresh is None:
-                                raise self._executor_error(X, idx, exc) from exc
+                                raise self._executor_error(X, idx, exc, retried=False) from exc
                             self.executor, rebuilt = fresh, True
                         self.stats.n_executor_retries += 1
                         submit(idx, attempt + 1)
@@ -259,11 +262,12 @@ class Evaluator:
                 fut.cancel()
             raise
 
-    def _executor_error(self, X, idx, exc) -> ExecutorError:
+    def _executor_error(self, X, idx, exc, retried: bool = True) -> ExecutorError:
+        again = ", also after one retry" if retried else ""
         return ExecutorError(
             f"executor {type(self.executor).__name__} failed to run program {self.name!r} on "
-            f"{len(idx)} row(s) starting at input row {int(idx[0])} ({type(exc).__name__}: {exc}), "
-            "also after one retry; this is a fault of the executor or its workers (a worker died "
+            f"{len(idx)} row(s) starting at input row {int(idx[0])} ({type(exc).__name__}: {exc})"
+            f"{again}; this is a fault of the executor or its workers (a worker died "
             "or was killed, the pool broke, the task was cancelled, or the workers cannot import "
             "the program: define it in an importable module and guard scripts with "
             "if __name__ == '__main__'), not an error of the program", rows=idx)

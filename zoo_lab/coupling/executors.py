@@ -15,16 +15,18 @@ Timeouts: a program with a timeout runs where it can be stopped. A program with 
 ``call_with_timeout(X, seconds)`` method (``zoo_lab.problems.Command``) stops
 itself: its subprocess runs in its own process group, which is killed on expiry.
 Any other program runs in a forked child process (spawned where fork is not
-available) that is killed, with its process group and descendants, on expiry or
+available: the program must then pickle) that is killed, with its process group and descendants, on expiry or
 on Ctrl-C. The clock starts when the call starts, never while it waits in a queue.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
@@ -95,15 +97,16 @@ def run_chunk(program, X: np.ndarray, timeout: float | None = None, setup=None) 
 
 
 # -- killable calls -----------------------------------------------------------------------
-def _child(program, X, conn) -> None:
-    """Body of the child process: own process group, run, send the outcome."""
-    with contextlib.suppress(OSError):
-        os.setpgid(0, 0)  # so that killing the group reaches whatever the program starts
+def _child_outcome(program, X) -> tuple:
     try:
-        out = ("ok", np.asarray(program(X), dtype=np.float64))
+        return ("ok", np.asarray(program(X), dtype=np.float64))
     except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
-        out = ("error", _portable(exc), traceback.format_exc())
-    conn.send(out)
+        return ("error", _portable(exc), traceback.format_exc())
+
+
+def _spawn_child(program, X, conn) -> None:
+    """Body of a spawned child (platforms without fork): run, send the outcome."""
+    conn.send(_child_outcome(program, X))
     conn.close()
 
 
@@ -117,8 +120,9 @@ def _kill_tree(pid: int) -> None:
             victims = psutil.Process(pid).children(recursive=True)
     except ImportError:
         pass
-    with contextlib.suppress(OSError):
-        os.killpg(pid, signal.SIGKILL)
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
     for p in victims:
@@ -126,19 +130,60 @@ def _kill_tree(pid: int) -> None:
             p.kill()
 
 
-def _context():
-    # fork: no pickling, no re-import, lambdas work; spawn where fork is missing or unsafe
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
+def _forked_call(program, X, timeout: float) -> tuple:
+    """Run in a forked child (own process group); read its pickled outcome with a deadline.
+
+    A raw fork, not multiprocessing: it works inside daemonic processes (Dask workers),
+    needs no pickling of the program (lambdas work) and re-imports nothing.
+    """
+    for stream in (sys.stdout, sys.stderr):  # else the child would print our buffers again
+        with contextlib.suppress(Exception):
+            stream.flush()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            os.close(r)
+            with contextlib.suppress(OSError):
+                os.setpgid(0, 0)  # killing the group reaches whatever the program starts
+            data = pickle.dumps(_child_outcome(program, X))
+            with os.fdopen(w, "wb") as fh:
+                fh.write(data)
+            for stream in (sys.stdout, sys.stderr):  # real files only: a Jupyter stream
+                if isinstance(stream, io.TextIOWrapper):  # would wait for its parent's thread
+                    with contextlib.suppress(Exception):
+                        stream.flush()
+        finally:
+            os._exit(0)
+    os.close(w)
+    deadline = time.monotonic() + timeout
+    chunks = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                _kill_tree(pid)
+                raise ProgramTimeout(f"no result after {timeout:g} s; its process was killed")
+            data = os.read(r, 1 << 20)
+            if not data:
+                break
+            chunks.append(data)
+    except BaseException:
+        _kill_tree(pid)
+        raise
+    finally:
+        os.close(r)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    if not chunks:
+        raise RuntimeError("the program's process died before returning a result")
+    return pickle.loads(b"".join(chunks))
 
 
-def timed_call(program, X: np.ndarray, timeout: float) -> np.ndarray:
-    """``program(X)`` stopped after ``timeout`` seconds from its start (ProgramTimeout), killed on Ctrl-C."""
-    if callable(getattr(program, "call_with_timeout", None)):
-        return np.asarray(program.call_with_timeout(X, timeout), dtype=np.float64)
-    ctx = _context()
+def _spawned_call(program, X, timeout: float) -> tuple:
+    ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(program, X, child), daemon=True)
+    proc = ctx.Process(target=_spawn_child, args=(program, X, child), daemon=True)
     proc.start()
     child.close()
     try:
@@ -146,9 +191,8 @@ def timed_call(program, X: np.ndarray, timeout: float) -> np.ndarray:
             _kill_tree(proc.pid)
             raise ProgramTimeout(f"no result after {timeout:g} s; its process was killed")
         try:
-            out = parent.recv()
+            return parent.recv()
         except EOFError:
-            proc.join()
             raise RuntimeError(f"the program's process died (exit code {proc.exitcode}) "
                                "before returning a result") from None
     except BaseException:
@@ -157,6 +201,15 @@ def timed_call(program, X: np.ndarray, timeout: float) -> np.ndarray:
     finally:
         proc.join(timeout=5.0)
         parent.close()
+
+
+def timed_call(program, X: np.ndarray, timeout: float) -> np.ndarray:
+    """``program(X)`` stopped after ``timeout`` seconds from its start (ProgramTimeout), killed on Ctrl-C."""
+    if callable(getattr(program, "call_with_timeout", None)):
+        return np.asarray(program.call_with_timeout(X, timeout), dtype=np.float64)
+    # fork where it is safe enough (Linux); spawn elsewhere (the program must then pickle)
+    run = _forked_call if sys.platform.startswith("linux") else _spawned_call
+    out = run(program, X, timeout)
     if out[0] == "error":
         raise out[1]
     return out[1]

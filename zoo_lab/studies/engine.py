@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 __all__ = ["CheckpointError", "grid", "run_tasks", "sweep"]
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ValueError):
     """A checkpoint file that cannot be read (truncated, edited, or from another study)."""
 
 
@@ -127,8 +127,11 @@ def _jsonable(v):
 def _save(path: Path, rows: list[dict]) -> None:
     """Write then rename, so a checkpoint file is either whole or absent (never half-written)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows]))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows]))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _load(path: Path) -> list[dict]:
@@ -137,7 +140,7 @@ def _load(path: Path) -> list[dict]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("expected a list of row objects")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"checkpoint {path} is unreadable ({exc}); delete it to rerun that "
-                              "setting") from exc
+        raise CheckpointError(f"checkpoint: {path} is truncated or corrupt ({exc}); delete it "
+                              "and rerun to recompute that setting") from exc
     return [{k: (np.asarray(v["__nd__"]) if isinstance(v, dict) and "__nd__" in v else v)
              for k, v in r.items()} for r in rows]
