@@ -210,7 +210,7 @@ def test_command_refuses_shell_string():
         Command("python prog.py", in_dim=1)
     with pytest.raises(ValueError, match="placeholder"):
         Command(["prog"], in_dim=1, mode="files")
-    with pytest.raises(ValueError, match="mode="):
+    with pytest.raises(ValueError, match="mode: got 'pipe'; allowed: stdin, files"):
         Command(["prog"], in_dim=1, mode="pipe")
 
 

@@ -32,6 +32,8 @@ from concurrent.futures import Executor
 import numpy as np
 import torch
 
+from zoo_lab._util.seeding import rng_from
+from zoo_lab._util.validate import check_choice
 from zoo_lab.coupling.evaluation import EvalStats, Evaluator, ProgramError
 from zoo_lab.coupling.precision import rounding_ratio, significant_digits
 from zoo_lab.zo import estimators
@@ -163,7 +165,7 @@ class BlackBox(torch.nn.Module):
                             f"zl.estimators.make), got {estimator!r}")
         self.estimator = estimator
         self.bounds, self.bounds_policy = self._check_bounds(bounds, bounds_policy, self.in_dim)
-        self._rng = np.random.default_rng(seed)
+        self._rng = rng_from(seed)
         self.n_proxy_evals = 0  # proxy rows used by guided estimators (zoo_lab.zo.guided)
         self.last_valid: torch.Tensor | None = None
         self._precision_warned = False
@@ -183,8 +185,7 @@ class BlackBox(torch.nn.Module):
 
     @staticmethod
     def _check_bounds(bounds, policy: str, in_dim: int):
-        if policy not in BOUNDS_POLICIES:
-            raise ValueError(f"bounds_policy: got {policy!r}; allowed: {', '.join(BOUNDS_POLICIES)}")
+        check_choice("bounds_policy", policy, BOUNDS_POLICIES)
         if bounds is None:
             return None, policy
         try:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zoo_lab._util.validate import check_bool, check_choice, check_float, check_int
 from zoo_lab.coupling import fingerprint as _fp
 from zoo_lab.coupling.cache import CacheError, EvaluationCache, FingerprintMismatch
 from zoo_lab.coupling.executors import ExecutorError, is_broken, rebuild, run_chunk
@@ -96,24 +97,15 @@ class Evaluator:
         if not callable(program):
             raise TypeError(f"program: expected a callable (m, in_dim) -> (m, out_dim), got {program!r}")
         for arg, v in (("in_dim", in_dim), ("out_dim", out_dim)):
-            if isinstance(v, bool) or not isinstance(v, int | np.integer):
-                raise TypeError(f"{arg}: expected an int >= 1, got {type(v).__name__} {v!r}")
-            if v < 1:
-                raise ValueError(f"{arg}: expected an int >= 1, got {v!r}")
-        if on_failure not in ON_FAILURE:
-            raise ValueError(f"on_failure: got {on_failure!r}; allowed: {', '.join(ON_FAILURE)}")
+            check_int(arg, v, 1)
+        check_choice("on_failure", on_failure, ON_FAILURE)
         if executor is not None and not isinstance(executor, Executor):
             raise TypeError(f"executor: expected a concurrent.futures.Executor, got {executor!r}")
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(
-                chunk_size, int | np.integer) or chunk_size < 1):
-            raise ValueError(f"chunk_size: expected an int >= 1 or None, got {chunk_size!r}")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(
-                timeout, int | float | np.integer | np.floating) or not timeout > 0
-                or not math.isfinite(timeout)):
-            raise ValueError(f"timeout: expected seconds per row > 0 (a finite float) or None, "
-                             f"got {timeout!r}")
-        if not isinstance(split_batches, bool):
-            raise TypeError(f"split_batches: expected True or False, got {split_batches!r}")
+        if chunk_size is not None:
+            check_int("chunk_size", chunk_size, 1)
+        if timeout is not None:  # seconds per row
+            check_float("timeout", timeout, 0.0, strict=True)
+        check_bool("split_batches", split_batches)
         if not split_batches and chunk_size is not None:
             raise ValueError(f"chunk_size={chunk_size!r} with split_batches=False: a whole batch "
                              "is one call; pass one of them")

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo_lab._util.validate import check_choice, check_float, check_int
+
 __all__ = ["Command", "CommandError", "CommandTimeout", "EXAMPLE_PROGRAM", "example_command"]
 
 MODES = ("stdin", "files")
@@ -116,19 +118,14 @@ class Command:
             raise TypeError(f"argv={self.argv!r}: allowed is a non-empty list of str/Path")
         argv = tuple(str(a) for a in argv)
         object.__setattr__(self, "argv", argv)
-        if self.mode not in MODES:
-            raise ValueError(f"mode={self.mode!r}: allowed is one of {MODES}")
+        check_choice("mode", self.mode, MODES)
         if self.mode == "files" and not any(INPUT in a for a in argv):
             raise ValueError(f"argv={list(argv)!r}: mode='files' needs an {INPUT!r} placeholder")
         for arg in ("in_dim", "out_dim"):
-            value = getattr(self, arg)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{arg}={value!r}: allowed is a positive integer")
-        if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(
-                self.timeout, int | float) or not 0 < self.timeout < float("inf")):
-            raise ValueError(f"timeout={self.timeout!r}: allowed is None or seconds > 0")
-        if self.delimiter not in DELIMITERS:
-            raise ValueError(f"delimiter={self.delimiter!r}: allowed is one of {DELIMITERS}")
+            check_int(arg, getattr(self, arg), 1)
+        if self.timeout is not None:
+            check_float("timeout", self.timeout, 0.0, strict=True)
+        check_choice("delimiter", self.delimiter, DELIMITERS)
         if self.name is None:
             object.__setattr__(self, "name", shlex.join(argv))
 

@@ -25,6 +25,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from zoo_lab._util.validate import check_choice, check_int
+
 __all__ = [
     "BOUNDS",
     "DESCRIPTION",
@@ -57,12 +59,9 @@ class AlloyEMT:
 
     def __post_init__(self) -> None:
         for arg in ("host", "solute"):
-            if getattr(self, arg) not in EMT_ELEMENTS:
-                raise ValueError(f"{arg}={getattr(self, arg)!r}: allowed is one of {EMT_ELEMENTS}")
-        if self.quantity not in QUANTITIES:
-            raise ValueError(f"quantity={self.quantity!r}: allowed is one of {QUANTITIES}")
-        if not isinstance(self.repeat, int) or self.repeat < 1:
-            raise ValueError(f"repeat={self.repeat!r}: allowed is a positive integer")
+            check_choice(arg, getattr(self, arg), EMT_ELEMENTS)
+        check_choice("quantity", self.quantity, QUANTITIES)
+        check_int("repeat", self.repeat, 1)
         lo, hi = (float(v) for v in self.a_bounds)
         if not 0 < lo < hi:
             raise ValueError(f"a_bounds={self.a_bounds!r}: allowed is 0 < low < high [Å]")
