@@ -156,3 +156,18 @@ def test_smoke_handout_has_no_solution_text_and_instructor_copy_has_it(tmp_path,
     assert cli.INSTRUCTOR_BANNER in teacher and "reference solution of 03.vjp_row" in teacher
     assert "def my_vjp_row(" in teacher and "✔ passed" in teacher
     assert any(line in teacher for line in source_lines)
+
+
+def test_handout_drops_frozen_progress_bars_but_keeps_warnings():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from zoo_lab import cli
+
+    bar = "fits:   0%|          | 0/4 [00:00<?, ?it/s]\rfits: 100%|##########| 4/4 [00:02<00:00,  1.9it/s]\n"
+    nb = new_notebook(cells=[new_code_cell("run()", outputs=[
+        new_output("stream", name="stderr", text=bar),
+        new_output("stream", name="stderr", text="UserWarning: 50% of the runs | failed\n" + bar),
+        new_output("stream", name="stdout", text="done 4/4\n")])])
+    out, _ = cli.handout_notebook(nb)
+    texts = [o["text"] for o in out.cells[0].outputs]
+    assert texts == ["UserWarning: 50% of the runs | failed\n", "done 4/4\n"], texts
