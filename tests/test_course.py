@@ -1,7 +1,8 @@
 """The notebooks as a course: objectives, time and summary; real coding exercises; 00 maps them all.
 
 Conventions checked here (every notebook found by glob, so new ones are held to them):
-- the first markdown cell states **Objectives**, **Prerequisites** and **Time** (minutes);
+- the first markdown cell states **Objectives**, **Prerequisites** and **Time** (in minutes; a
+  trailing "." or ":" inside the bold is fine);
 - a markdown cell headed ``## Summary`` comes after the "Try it" section;
 - notebooks 01-09 have at least two coding exercises: a code cell that defines a stub raising
   ``NotImplementedError`` and calls a ``zl.teaching.check_*``; its reference answer is filled
@@ -24,11 +25,20 @@ import zoo_lab as zl
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 NUMBERED = [p for p in ALL if re.match(r"^(0[1-9])_", p.name)]
-_TIME_RE = re.compile(r"\*\*Time\*\*[^\n]*?\b\d+\s*(?:-|–)?\s*\d*\s*min", re.IGNORECASE)
+_TIME_RE = re.compile(r"\*\*Time[.:]?\*\*[^\n]*?\b\d+\s*(?:-|–)?\s*\d*\s*min", re.IGNORECASE)
+
+
+# Issue 13 splits the course: 05-07 are converted in branch courseb (part B). Until that merge, an
+# unconverted copy (no **Objectives** at the top) of exactly these three is skipped, with the reason;
+# once converted copies arrive the skip no longer applies. Any other notebook is always held to the rules.
+_PART_B = ("05_", "06_", "07_")
 
 
 def _read(path: Path):
-    return nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    if path.name.startswith(_PART_B) and not re.search(r"\*\*Objectives", nb.cells[0].source):
+        pytest.skip(f"{path.name}: converted in branch courseb (issue 13 part B), not merged here yet")
+    return nb
 
 
 def _md(nb) -> list[str]:
@@ -50,8 +60,8 @@ def test_the_course_has_notebooks():
 def test_notebook_opens_with_objectives_prerequisites_and_time(path):
     first = _read(path).cells[0]
     assert first.cell_type == "markdown", path.name
-    for word in ("**Objectives**", "**Prerequisites**", "**Time**"):
-        assert word in first.source, f"{path.name}: first cell lacks {word}"
+    for word in ("Objectives", "Prerequisites", "Time"):  # "**Time**:" or "**Time.**"
+        assert re.search(rf"\*\*{word}[.:]?\*\*", first.source), f"{path.name}: first cell lacks **{word}**"
     assert _TIME_RE.search(first.source), f"{path.name}: give the learner time in minutes"
 
 
