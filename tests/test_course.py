@@ -181,3 +181,11 @@ def test_handout_drops_frozen_progress_bars_but_keeps_warnings():
     out, _ = cli.handout_notebook(nb)
     texts = [o["text"] for o in out.cells[0].outputs]
     assert texts == ["UserWarning: 50% of the runs | failed\n", "done 4/4\n"], texts
+
+
+def test_instructor_guide_covers_timings_path_prerun_and_handouts():
+    guide = (NOTEBOOKS.parent / "docs" / "instructor.md").read_text(encoding="utf-8")
+    for needle in ("90-minute path", "What to pre-run", "--instructor", "--smoke", "learner time"):
+        assert needle in guide, needle
+    for p in ALL:  # every notebook has a row in the timings table
+        assert re.search(rf"^\| {re.escape(p.name.split('_')[0])} ", guide, re.MULTILINE), p.name
