@@ -343,7 +343,7 @@ def _cmd_run(args) -> int:
     for p in paths:
         t0 = time.perf_counter()
         mode = " ".join(m for m, on in (("(smoke)", args.smoke), ("(instructor)", args.instructor)) if on)
-        print(f"running {p} {mode} ...", flush=True)
+        print(f"running {p}{' ' + mode if mode else ''} ...", flush=True)
         try:
             out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout,
                                instructor=args.instructor)
