@@ -170,16 +170,35 @@ def _static_plotly_html(fig_json) -> str:
                        validate=False, config={"responsive": True})
 
 
+# a tqdm bar as text: "desc:  40%|####      | 4/10 [00:01<00:02,  3.1it/s]" (redrawn with \r)
+_PROGRESS_RE = re.compile(r"^[^\n|]*\d+%\|[^\n]*\|\s*\d+/\d*[^\n]*$")
+
+
+def _strip_progress(text: str) -> str:
+    """``text`` without its tqdm progress-bar lines (every redraw after a carriage return too)."""
+    lines = []
+    for line in text.split("\n"):
+        parts = [p for p in line.split("\r") if p and not _PROGRESS_RE.match(p.strip())]
+        if parts or not line:
+            lines.append(parts[-1] if parts else line)
+    return "\n".join(lines)
+
+
 def handout_notebook(nb) -> tuple[object, int]:
     """Make an executed notebook node hand-out ready in place; return it and its figure count.
 
-    Drops widget views and the widget state, drops plotly.js loader outputs,
-    and re-renders every plotly figure from its JSON as a static offline div.
+    Drops widget views and the widget state, drops plotly.js loader outputs and the
+    progress bars of long loops (a frozen bar says nothing in a static page), and
+    re-renders every plotly figure from its JSON as a static offline div.
     """
     n_figures = 0
     for cell in nb.cells:
         outputs = []
         for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                o["text"] = _strip_progress(o.get("text", ""))
+                if not o["text"].strip():
+                    continue
             data = o.get("data", {})
             data.pop(WIDGET_MIME, None)
             if _is_plotlyjs_loader(data):
@@ -375,7 +394,7 @@ def _cmd_run(args) -> int:
     for p in paths:
         t0 = time.perf_counter()
         mode = " ".join(m for m, on in (("(smoke)", args.smoke), ("(instructor)", args.instructor)) if on)
-        print(f"running {p} {mode} ...", flush=True)
+        print(f"running {p}{' ' + mode if mode else ''} ...", flush=True)
         try:
             out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout,
                                instructor=args.instructor)

@@ -1,7 +1,8 @@
 """The notebooks as a course: objectives, time and summary; real coding exercises; 00 maps them all.
 
 Conventions checked here (every notebook found by glob, so new ones are held to them):
-- the first markdown cell states **Objectives**, **Prerequisites** and **Time** (minutes);
+- the first markdown cell states **Objectives**, **Prerequisites** and **Time** (in minutes; a
+  trailing "." or ":" inside the bold is fine);
 - a markdown cell headed ``## Summary`` comes after the "Try it" section;
 - notebooks 01-09 have at least two coding exercises: a code cell that defines a stub raising
   ``NotImplementedError`` and calls a ``zl.teaching.check_*``; its reference answer is filled
@@ -24,11 +25,20 @@ import zoo_lab as zl
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 NUMBERED = [p for p in ALL if re.match(r"^(0[1-9])_", p.name)]
-_TIME_RE = re.compile(r"\*\*Time\*\*[^\n]*?\b\d+\s*(?:-|–)?\s*\d*\s*min", re.IGNORECASE)
+_TIME_RE = re.compile(r"\*\*Time[.:]?\*\*[^\n]*?\b\d+\s*(?:-|–)?\s*\d*\s*min", re.IGNORECASE)
+
+
+# Issue 13 splits the course: 05-07 are converted in branch courseb (part B). Until that merge, an
+# unconverted copy (no **Objectives** at the top) of exactly these three is skipped, with the reason;
+# once converted copies arrive the skip no longer applies. Any other notebook is always held to the rules.
+_PART_B = ("05_", "06_", "07_")
 
 
 def _read(path: Path):
-    return nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    if path.name.startswith(_PART_B) and not re.search(r"\*\*Objectives", nb.cells[0].source):
+        pytest.skip(f"{path.name}: converted in branch courseb (issue 13 part B), not merged here yet")
+    return nb
 
 
 def _md(nb) -> list[str]:
@@ -50,8 +60,8 @@ def test_the_course_has_notebooks():
 def test_notebook_opens_with_objectives_prerequisites_and_time(path):
     first = _read(path).cells[0]
     assert first.cell_type == "markdown", path.name
-    for word in ("**Objectives**", "**Prerequisites**", "**Time**"):
-        assert word in first.source, f"{path.name}: first cell lacks {word}"
+    for word in ("Objectives", "Prerequisites", "Time"):  # "**Time**:" or "**Time.**"
+        assert re.search(rf"\*\*{word}[.:]?\*\*", first.source), f"{path.name}: first cell lacks **{word}**"
     assert _TIME_RE.search(first.source), f"{path.name}: give the learner time in minutes"
 
 
@@ -156,3 +166,26 @@ def test_smoke_handout_has_no_solution_text_and_instructor_copy_has_it(tmp_path,
     assert cli.INSTRUCTOR_BANNER in teacher and "reference solution of 03.vjp_row" in teacher
     assert "def my_vjp_row(" in teacher and "✔ passed" in teacher
     assert any(line in teacher for line in source_lines)
+
+
+def test_handout_drops_frozen_progress_bars_but_keeps_warnings():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from zoo_lab import cli
+
+    bar = "fits:   0%|          | 0/4 [00:00<?, ?it/s]\rfits: 100%|##########| 4/4 [00:02<00:00,  1.9it/s]\n"
+    nb = new_notebook(cells=[new_code_cell("run()", outputs=[
+        new_output("stream", name="stderr", text=bar),
+        new_output("stream", name="stderr", text="UserWarning: 50% of the runs | failed\n" + bar),
+        new_output("stream", name="stdout", text="done 4/4\n")])])
+    out, _ = cli.handout_notebook(nb)
+    texts = [o["text"] for o in out.cells[0].outputs]
+    assert texts == ["UserWarning: 50% of the runs | failed\n", "done 4/4\n"], texts
+
+
+def test_instructor_guide_covers_timings_path_prerun_and_handouts():
+    guide = (NOTEBOOKS.parent / "docs" / "instructor.md").read_text(encoding="utf-8")
+    for needle in ("90-minute path", "What to pre-run", "--instructor", "--smoke", "learner time"):
+        assert needle in guide, needle
+    for p in ALL:  # every notebook has a row in the timings table
+        assert re.search(rf"^\| {re.escape(p.name.split('_')[0])} ", guide, re.MULTILINE), p.name

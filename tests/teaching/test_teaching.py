@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import zoo_lab as zl
 from zoo_lab import teaching as T
+from zoo_lab.teaching import exercises as EX
 
 
 def _failed_with_hint(r: T.Result) -> None:
@@ -474,7 +477,6 @@ def test_sobol_slope_rejects_the_unscrambled_rate():
 
 # ----------------------------------------------------------------------------- coding exercises
 
-from zoo_lab.teaching import exercises as EX  # noqa: E402
 
 
 @pytest.mark.parametrize("key", T.exercise_names())
@@ -583,3 +585,28 @@ def test_knowledge_loss_reference_matches_the_study_problem():
     out = torch.as_tensor(comb.program(phi[:, None]))
     want = comb.knowledge_loss(out, torch.as_tensor(T_t)[:, None]).mean().item()
     assert T.solution("04.knowledge_loss")(comb.program, phi, T_t, 100.0) == pytest.approx(want)
+
+
+def test_smoke_banner_only_under_smoke():
+    assert T.smoke_banner(False) is None
+    b = T.smoke_banner(True, "too few steps")
+    assert "SMOKE: numbers are not results" in repr(b) and "too few steps" in b._repr_html_()
+
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.integers(2, 2000), q=st.integers(1, 200))
+def test_variance_prediction_takes_the_law_and_no_neighbouring_law(d, q):
+    assert T.check_variance_prediction((d + 1) / q, d=d, q=q, estimator="gaussian")
+    for wrong in (d / q, (d - 1) / q, 1 / q):
+        assert not T.check_variance_prediction(wrong, d=d, q=q, estimator="gaussian"), (d, q, wrong)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n_wrong=st.integers(1, 6), value=st.floats(1.0, 1e6))
+def test_answer_revealed_exactly_from_the_third_wrong_attempt(n_wrong, value):
+    T.reset_attempts("prop")
+    for k in range(1, n_wrong + 1):
+        r = T.check_value(value * 3, value, name="prop")
+        assert r.attempt == k and r.revealed == (k > T.REVEAL_AFTER)

@@ -97,6 +97,14 @@ def _same(ex: _Exercise, got: Any, want: Any) -> bool:
     return g.shape == w.shape and bool(np.allclose(g, w, rtol=ex.rtol, atol=ex.atol))
 
 
+def _matches(ex: _Exercise, got: Any, wrong: Callable[..., Any], args: tuple) -> bool:
+    """True when the learner's output equals what the known mistake ``wrong`` gives on ``args``."""
+    try:
+        return _same(ex, got, wrong(*copy.deepcopy(args)))
+    except Exception:  # a mistake model that cannot run on this case simply does not match
+        return False
+
+
 def _changed_inputs(before: tuple, after: tuple) -> bool:
     """True when the learner's function wrote into one of its array arguments."""
     return any(isinstance(b, np.ndarray) and not np.array_equal(b, a, equal_nan=True)
@@ -132,8 +140,7 @@ def check_code(key: str, fn: Callable[..., Any]) -> Result:
                           "work on a copy (x.copy()); do not write into the arrays you are given")
         if _same(ex, got, want):
             continue
-        hint = next((h for wrong, h in ex.mistakes.items()
-                     if _same(ex, got, wrong(*copy.deepcopy(args)))), ex.hint)
+        hint = next((h for wrong, h in ex.mistakes.items() if _matches(ex, got, wrong, args)), ex.hint)
         try:
             shape_bad = _as_array(got).shape != _as_array(want).shape
         except (TypeError, ValueError):
