@@ -46,6 +46,11 @@ def test_notebook_runs_smoke(path: Path):
         if o.get("output_type") == "error"
     ]
     assert not errors, json.dumps(errors[0])[:2000]
+    # a smoke run is what a learner hand-out is made of: no solution shown, no exercise passed
+    shown = [json.dumps(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    leaks = [s for s in shown if "reference solution of" in s or "reference answer of" in s
+             or "[PASSED]" in s]
+    assert not leaks, f"{path.name}: a smoke run shows a solution or a passed exercise: {leaks[0][:500]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

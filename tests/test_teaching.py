@@ -583,3 +583,9 @@ def test_knowledge_loss_reference_matches_the_study_problem():
     out = torch.as_tensor(comb.program(phi[:, None]))
     want = comb.knowledge_loss(out, torch.as_tensor(T_t)[:, None]).mean().item()
     assert T.solution("04.knowledge_loss")(comb.program, phi, T_t, 100.0) == pytest.approx(want)
+
+
+def test_smoke_banner_only_under_smoke():
+    assert T.smoke_banner(False) is None
+    b = T.smoke_banner(True, "too few steps")
+    assert "SMOKE: numbers are not results" in repr(b) and "too few steps" in b._repr_html_()

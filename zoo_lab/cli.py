@@ -2,13 +2,19 @@
 
 Usage::
 
-    zoo-lab run [NOTEBOOK ...] [--smoke] [--out DIR] [--timeout S]
+    zoo-lab run [NOTEBOOK ...] [--smoke] [--instructor] [--out DIR] [--timeout S]
     zoo-lab list
     zoo-lab record NAME [--set KEY=VALUE ...] [--workers N] [--out DIR]
 
 With no NOTEBOOK, every ``notebooks/NN_*.ipynb`` of the current project runs in
-order. Executed copies and their HTML go to ``--out`` (default ``build/run``),
-with an ``index.html`` linking them.
+order. Executed copies and their HTML go to ``--out`` (default ``build/run``, or
+``build/instructor`` with ``--instructor``), with an ``index.html`` linking them.
+
+Learner hand-outs are the default: a notebook that declares ``SOLUTIONS`` runs with
+``SOLUTIONS=False`` injected (whatever its parameters cell says), so exercise cells keep
+their stubs and no reference answer or solution code is printed; ``--smoke`` only
+shrinks the sizes. ``--instructor`` injects ``SOLUTIONS=True``: exercise cells print and use
+the reference solutions, and each page carries an "instructor copy" banner.
 
 Hand-outs open offline: plotly figures are re-rendered from their JSON with
 plotly.js embedded once per page; widget views are dropped (they need a widget
@@ -40,11 +46,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["main", "run_notebook", "notebook_paths", "write_html", "write_index", "KERNEL_NAME",
+           "SOLUTIONS_PARAMETER", "INSTRUCTOR_BANNER",
            "SMOKE_PARAMETERS", "REMOTE_URL_RE", "find_mathjax", "stage_mathjax", "MATHJAX_DIRS",
            "MATHJAX_NOTE"]
 
 KERNEL_NAME = "zoo_lab"
 SMOKE_PARAMETERS = {"SMOKE": True}
+SOLUTIONS_PARAMETER = "SOLUTIONS"
+INSTRUCTOR_BANNER = "Instructor copy: this page shows the reference solutions. Do not hand it to learners."
 # numbered notebooks NN_topic, then appendices A1_topic
 _NOTEBOOK_RE = re.compile(r"^(\d\d|A\d)_[a-z0-9_]+\.ipynb$")
 HANDOUT_ENV = "ZOO_LAB_HANDOUT"
@@ -92,8 +101,13 @@ def _kernel_name() -> str:
     return KERNEL_NAME if KERNEL_NAME in specs else "python3"
 
 
-def run_notebook(path, out_dir, smoke: bool = False, timeout: int = 600, html_out: bool = True):
-    """Execute one notebook with papermill into ``out_dir``; write its HTML beside it. Returns the output path."""
+def run_notebook(path, out_dir, smoke: bool = False, timeout: int = 600, html_out: bool = True,
+                 instructor: bool = False):
+    """Execute one notebook with papermill into ``out_dir``; write its HTML beside it. Returns the output path.
+
+    ``instructor=False`` (learner hand-out) injects ``SOLUTIONS=False`` into a notebook that
+    declares it; ``instructor=True`` injects ``SOLUTIONS=True`` and banners the page.
+    """
     import papermill as pm
 
     path, out_dir = Path(path), Path(out_dir)
@@ -103,6 +117,8 @@ def run_notebook(path, out_dir, smoke: bool = False, timeout: int = 600, html_ou
     out = out_dir / path.name
     params = dict(SMOKE_PARAMETERS) if smoke else {}
     declared = set(pm.inspect_notebook(str(path)))
+    if SOLUTIONS_PARAMETER in declared:  # explicit either way: a learner copy never fills answers
+        params[SOLUTIONS_PARAMETER] = bool(instructor)
     unknown = set(params) - declared
     if unknown:
         raise ValueError(f"notebook {path.name}: parameters cell does not declare {sorted(unknown)}")
@@ -118,7 +134,7 @@ def run_notebook(path, out_dir, smoke: bool = False, timeout: int = 600, html_ou
             progress_bar=False,
         )
     if html_out:
-        write_html(out)
+        write_html(out, banner=INSTRUCTOR_BANNER if instructor else "")
     return out
 
 
@@ -154,16 +170,35 @@ def _static_plotly_html(fig_json) -> str:
                        validate=False, config={"responsive": True})
 
 
+# a tqdm bar as text: "desc:  40%|####      | 4/10 [00:01<00:02,  3.1it/s]" (redrawn with \r)
+_PROGRESS_RE = re.compile(r"^[^\n|]*\d+%\|[^\n]*\|\s*\d+/\d*[^\n]*$")
+
+
+def _strip_progress(text: str) -> str:
+    """``text`` without its tqdm progress-bar lines (every redraw after a carriage return too)."""
+    lines = []
+    for line in text.split("\n"):
+        parts = [p for p in line.split("\r") if p and not _PROGRESS_RE.match(p.strip())]
+        if parts or not line:
+            lines.append(parts[-1] if parts else line)
+    return "\n".join(lines)
+
+
 def handout_notebook(nb) -> tuple[object, int]:
     """Make an executed notebook node hand-out ready in place; return it and its figure count.
 
-    Drops widget views and the widget state, drops plotly.js loader outputs,
-    and re-renders every plotly figure from its JSON as a static offline div.
+    Drops widget views and the widget state, drops plotly.js loader outputs and the
+    progress bars of long loops (a frozen bar says nothing in a static page), and
+    re-renders every plotly figure from its JSON as a static offline div.
     """
     n_figures = 0
     for cell in nb.cells:
         outputs = []
         for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                o["text"] = _strip_progress(o.get("text", ""))
+                if not o["text"].strip():
+                    continue
             data = o.get("data", {})
             data.pop(WIDGET_MIME, None)
             if _is_plotlyjs_loader(data):
@@ -241,8 +276,11 @@ def _offline_page(body: str, with_plotly: bool, mathjax: str = "") -> str:
     return body
 
 
-def write_html(executed) -> Path:
-    """Render an executed notebook to an offline HTML hand-out next to it; return its path."""
+def write_html(executed, banner: str = "") -> Path:
+    """Render an executed notebook to an offline HTML hand-out next to it; return its path.
+
+    A non-empty ``banner`` is shown in a box at the top of the page (instructor copies).
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -254,6 +292,10 @@ def write_html(executed) -> Path:
     body, _ = exporter.from_notebook_node(nb)
     target = executed.with_suffix(".html")
     mathjax = os.environ.get(MATHJAX_ENV, "").strip() or stage_mathjax(target.parent) or ""
+    if banner:
+        box = ("<div style='border:2px solid #b35900;background:#fff6ea;padding:8px 12px;margin:8px;"
+               f"font-family:sans-serif'><b>{html.escape(banner)}</b></div>")
+        body = re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + box, body, count=1)
     target.write_text(_offline_page(body, n_figures > 0, mathjax), encoding="utf-8")
     return target
 
@@ -298,13 +340,15 @@ def _cmd_run(args) -> int:
     if not paths:
         print("zoo-lab run: no notebooks found (run from the project root or name them)", file=sys.stderr)
         return 2
-    out_dir = Path(args.out)
+    out_dir = Path(args.out or ("build/instructor" if args.instructor else "build/run"))
     pages, failed = [], []
     for p in paths:
         t0 = time.perf_counter()
-        print(f"running {p} {'(smoke)' if args.smoke else ''} ...", flush=True)
+        mode = " ".join(m for m, on in (("(smoke)", args.smoke), ("(instructor)", args.instructor)) if on)
+        print(f"running {p} {mode} ...", flush=True)
         try:
-            out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout)
+            out = run_notebook(p, out_dir, smoke=args.smoke, timeout=args.timeout,
+                               instructor=args.instructor)
         except Exception as exc:  # report, go on with the other notebooks, fail at the end
             failed.append(p.name)
             print(f"  FAILED after {time.perf_counter() - t0:.1f} s: {type(exc).__name__}: "
@@ -366,7 +410,10 @@ def main(argv=None) -> int:
     run = sub.add_parser("run", help="execute notebooks headless and write HTML hand-outs")
     run.add_argument("notebooks", nargs="*", help="notebook files (default: notebooks/NN_*.ipynb)")
     run.add_argument("--smoke", action="store_true", help="inject SMOKE=True (runs in seconds)")
-    run.add_argument("--out", default="build/run", help="output folder (default build/run)")
+    run.add_argument("--instructor", action="store_true",
+                     help="inject SOLUTIONS=True: hand-outs with the reference solutions (default: learner copies)")
+    run.add_argument("--out", default=None,
+                     help="output folder (default build/run; build/instructor with --instructor)")
     run.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     run.set_defaults(func=_cmd_run)
     lst = sub.add_parser("list", help="list the notebooks of the current project")

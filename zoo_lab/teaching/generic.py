@@ -10,7 +10,31 @@ from zoo_lab.teaching._result import Result, _fmt
 
 # ----------------------------------------------------------------------------- generic
 
-__all__ = ["check_value", "check_choice", "check_quiz", "QUIZZES"]
+__all__ = ["check_value", "check_choice", "check_quiz", "QUIZZES", "smoke_banner"]
+
+
+class _Banner:
+    """A visible warning box (HTML in Jupyter, one line in text)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"*** {self.text} ***"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return ("<div style='border:2px solid #b30000;background:#fff0f0;color:#b30000;padding:6px 10px;"
+                f"margin:4px 0;font-weight:bold'>{html.escape(self.text)}</div>")
+
+
+def smoke_banner(smoke: bool, what: str = "") -> _Banner | None:
+    """A "SMOKE: numbers are not results" banner when ``smoke`` is true (nothing otherwise)."""
+    if not smoke:
+        return None
+    return _Banner("SMOKE: numbers are not results" + (f" ({what})" if what else "")
+                   + ". Run with SMOKE = False for the sizes the text describes.")
 
 
 def check_value(got, expected: float, *, name: str, rtol: float = 0.05, atol: float = 0.0,
