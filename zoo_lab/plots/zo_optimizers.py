@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -25,7 +27,8 @@ def gap_at_budgets(df: pd.DataFrame, grid: np.ndarray, by: str = "method") -> pd
             gaps = np.where(idx >= 0, s["gap"].to_numpy()[np.clip(idx, 0, None)], np.nan)
             per_seed.append(gaps)
         a = np.vstack(per_seed)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # a budget below a seed's first batch is NaN, not a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
             q25, med, q75 = np.nanquantile(a, [0.25, 0.5, 0.75], axis=0)
         rows += [{by: key, "n_evals": int(b), "median": m, "q25": lo, "q75": hi}
                  for b, m, lo, hi in zip(grid, med, q25, q75, strict=True)]

@@ -151,7 +151,7 @@ def record(name: str, out_dir=None, *, executor=None, **overrides) -> Path:
     out = Path(out_dir) if out_dir is not None else results_dir()
     out.mkdir(parents=True, exist_ok=True)
     csv = out / f"{name}.csv"
-    df.to_csv(csv, index=False, float_format="%.10g")
+    df.to_csv(csv, index=False, float_format="%.7g")
     meta = dict(name=name, description=rec.description, settings=settings, rows=len(df),
                 seconds=round(elapsed, 1), recorded=time.strftime("%Y-%m-%d", time.gmtime()),
                 cpus=os.cpu_count(), workers=getattr(executor, "_max_workers", 1),
