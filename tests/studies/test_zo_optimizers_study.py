@@ -56,7 +56,7 @@ def test_bad_arguments_name_themselves():
         zs.zo_convergence("sphere", 2, lr_schedule="cosine")
     with pytest.raises(ValueError, match="budget: expected an int"):
         zs.zo_convergence("sphere", 2, budget=5)
-    with pytest.raises(ValueError, match="noise: expected a float"):
+    with pytest.raises(ValueError, match="noise: expected a finite number >= 0"):
         zs.zo_convergence("sphere", 2, noise=-1.0)
     with pytest.raises(ValueError, match="lr: expected a float > 0 for zo_sgd"):
         zs.zo_convergence("sphere", 2, methods=("zo_sgd",), lr={"zo_adam": 0.1})

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from zoo_lab import sampling
+from zoo_lab._util.seeding import rng_from
+from zoo_lab._util.validate import check_float, check_int
 from zoo_lab.problems import heat
 
 __all__ = ["CalibrationTask", "BudgetExhausted", "capstone_task", "capstone_score", "capstone_baseline"]
@@ -64,11 +66,9 @@ class CalibrationTask:
 
 def capstone_task(zones: int = 4, budget: int = 200, noise: float = 1e-3, seed: int = 0) -> CalibrationTask:
     """A fresh task: a small heat rod, noisy readings (std ``noise``), ``budget`` solver runs."""
-    for name, v, lo in (("zones", zones, 1), ("budget", budget, 1)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
-            raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
-    if not (isinstance(noise, int | float) and noise >= 0):
-        raise ValueError(f"noise: expected a float >= 0, got {noise!r}")
+    zones, budget = check_int("zones", zones, 1), check_int("budget", budget, 1)
+    noise = check_float("noise", noise, 0.0)
+    rng_from(seed)  # the seed is checked like every other
     rod = heat.HeatRod(n_zones=int(zones), n_cells=max(32, 4 * int(zones)), n_steps=30, t_final=0.3)
     lo, hi = rod.k_bounds
     rng = np.random.default_rng([seed, 9])

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from zoo_lab._util.validate import check_choice, check_float, check_int
 from zoo_lab.optimize import peers, zo
 from zoo_lab.problems import functions, heat
 from zoo_lab.zo import estimators
@@ -160,13 +161,10 @@ def zo_convergence(problem: str | ZOProblem = "sphere", dim: int = 10,
     bad = [m for m in methods if m not in allowed]
     if bad or not methods:
         raise ValueError(f"methods: got {list(methods)!r}; allowed: {', '.join(allowed)}")
-    for arg, val in (("lr_schedule", lr_schedule), ("mu_schedule", mu_schedule)):
-        if val not in SCHEDULES:
-            raise ValueError(f"{arg}: got {val!r}; allowed: {', '.join(SCHEDULES)}")
-    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 2 * q + 2:
-        raise ValueError(f"budget: expected an int >= 2q + 2 = {2 * q + 2}, got {budget!r}")
-    if not (isinstance(noise, int | float) and noise >= 0):
-        raise ValueError(f"noise: expected a float >= 0 (standard deviation), got {noise!r}")
+    check_choice("lr_schedule", lr_schedule, SCHEDULES)
+    check_choice("mu_schedule", mu_schedule, SCHEDULES)
+    budget = check_int("budget", budget, 2 * q + 2)  # two estimates at least
+    noise = check_float("noise", noise, 0.0)  # standard deviation
     rows = []
     for method, seed in itertools.product(methods, seeds):
         step = lr.get(method, np.nan) if isinstance(lr, dict) else lr

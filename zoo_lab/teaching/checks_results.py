@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from zoo_lab._util.validate import check_float, check_int
 from zoo_lab.teaching._result import Result
 
 # ----------------------------------------------------------------------------- low data (04)
@@ -152,11 +153,8 @@ def check_optimistic_share(got, df: pd.DataFrame) -> Result:
 def cv_relative_mse(d: int, q: int, rho: float) -> float:
     """Control variate with q Gaussian forward directions, locally linear f:
     E‖ĝ − ∇f‖²/‖∇f‖² = ((d+1)/q)·ρ², ρ = ‖∇(f − p)‖/‖∇f‖ (plain ZO: (d+1)/q)."""
-    for arg, v in (("d", d), ("q", q)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-            raise ValueError(f"{arg}: expected an int >= 1, got {v!r}")
-    if not (np.isfinite(rho) and rho >= 0):
-        raise ValueError(f"rho: expected a finite float >= 0, got {rho!r}")
+    d, q = check_int("d", d, 1), check_int("q", q, 1)
+    rho = check_float("rho", rho, 0.0)
     return (d + 1) / q * float(rho) ** 2
 
 
