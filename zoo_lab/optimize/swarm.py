@@ -339,6 +339,7 @@ def pso(
         if topology == "expanding":  # ring distance between particle indices
             gap = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
             ring_dist = be.asarray(np.minimum(gap, n - gap))
+            mask, mask_radius = None, 0
 
         for it in range(1, n_iters):
             if ring:
@@ -348,8 +349,13 @@ def pso(
             elif topology == "expanding":
                 # Suganthan's neighbourhood grows linearly: ring (radius 1) to the whole swarm
                 radius = 1 + (n // 2 - 1) * it // max(1, n_iters - 1)
-                j = be.argmin(xp.where(ring_dist <= radius, pbest_f[None, :], math.inf), axis=1)
-                attractor = pbest_x[j]
+                if radius >= n // 2:  # every particle's neighbourhood is the swarm: same as global
+                    attractor = g_x
+                else:
+                    if radius != mask_radius:  # the mask changes only every few iterations
+                        mask, mask_radius = ring_dist <= radius, radius
+                    j = be.argmin(xp.where(mask, pbest_f[None, :], math.inf), axis=1)
+                    attractor = pbest_x[j]
             else:
                 attractor = g_x
             r = be.rand(2, n, d)
