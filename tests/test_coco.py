@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -16,24 +17,27 @@ pytestmark = pytest.mark.skipif(not OK, reason=WHY)
 SLICE = "function_indices:1,2 dimensions:2,3 instance_indices:1,2"
 
 
-def test_batched_objective_evaluates_each_row_on_the_problem():
+def test_coco_objective_evaluates_each_row_on_the_problem():
     import cocoex
 
     suite = cocoex.Suite("bbob", "", "function_indices:2 dimensions:3 instance_indices:1")
     problem = next(iter(suite))
     X = np.random.default_rng(0).uniform(-4, 4, (5, 3))
-    y = coco.batched(problem)(X)
+    y = coco.coco_objective(problem)(X)
     assert y.shape == (5,) and problem.evaluations == 5
     assert np.array_equal(y, [problem(x) for x in X])
     problem.free()
 
 
-@pytest.mark.parametrize("name", ["pso", "ga"])
-def test_run_suite_spends_the_budget_and_cocopp_reads_it(tmp_path, monkeypatch, name):
+@pytest.mark.parametrize("name", ["pso", "ga", "ipop_cmaes"])
+def test_run_coco_spends_the_budget_and_cocopp_reads_it(tmp_path, monkeypatch, name):
     cocopp = pytest.importorskip("cocopp", reason="cocopp is not installed (dev extra)")
+    if name == "ipop_cmaes":
+        pytest.importorskip("cma", reason="cma is not installed (dev extra)")
     monkeypatch.chdir(tmp_path)
-    opt = getattr(zl.optimize, name)
-    run = coco.run_suite(opt, "bbob", SLICE, budget_multiplier=50, result_folder=f"zoo_{name}",
+    opt = getattr(zl.optimize, name) if name != "ipop_cmaes" else functools.partial(
+        zl.optimize.run_peer, name)
+    run = coco.run_coco(opt, "bbob", SLICE, budget_multiplier=50, result_folder=f"zoo_{name}",
                          stop_at_target=False, seed=3)
     t = run.table
     assert len(t) == 8 and set(t["dim"]) == {2, 3} and set(t["function"]) == {1, 2}
@@ -56,7 +60,7 @@ def test_run_suite_spends_the_budget_and_cocopp_reads_it(tmp_path, monkeypatch, 
 
 def test_stop_at_target_ends_runs_early(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    run = coco.run_suite(zl.optimize.pso, "bbob", "function_indices:1 dimensions:2 instance_indices:1",
+    run = coco.run_coco(zl.optimize.pso, "bbob", "function_indices:1 dimensions:2 instance_indices:1",
                          budget_multiplier=5000, result_folder="target", seed=0)
     row = run.table.iloc[0]
     assert row["target_hit"] and row["stopped_by"] == "target"
@@ -66,8 +70,8 @@ def test_stop_at_target_ends_runs_early(tmp_path, monkeypatch):
 def test_bad_arguments(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(TypeError, match="optimizer"):
-        coco.run_suite(None, "bbob", SLICE)
+        coco.run_coco(None, "bbob", SLICE)
     with pytest.raises(ValueError, match="budget_multiplier"):
-        coco.run_suite(zl.optimize.pso, "bbob", SLICE, budget_multiplier=0)
+        coco.run_coco(zl.optimize.pso, "bbob", SLICE, budget_multiplier=0)
     with pytest.raises(ValueError, match="result_folder"):
-        coco.run_suite(zl.optimize.pso, "bbob", SLICE, result_folder="a/b")
+        coco.run_coco(zl.optimize.pso, "bbob", SLICE, result_folder="a/b")

@@ -8,7 +8,7 @@ evaluations per problem (``max_evals``), optionally stops once COCO's final targ
 is hit, and writes the standard ``exdata/<folder>`` layout::
 
     from zoo_lab.optimize import coco, pso
-    out = coco.run_suite(pso, "bbob", "function_indices:1-24 dimensions:2,10 instance_indices:1-15",
+    out = coco.run_coco(pso, "bbob", "function_indices:1-24 dimensions:2,10 instance_indices:1-15",
                          budget_multiplier=1000, result_folder="zoo_pso")
     import cocopp; cocopp.main(str(out.folder))        # ECDFs, tables, HTML in ppdata/
 
@@ -36,7 +36,7 @@ import pandas as pd
 from zoo_lab._counting import BudgetSpent, CountingObjective
 from zoo_lab._validate import check_int
 
-__all__ = ["CocoRun", "run_suite", "batched", "coco_available"]
+__all__ = ["CocoRun", "run_coco", "coco_objective", "coco_available"]
 
 
 def coco_available() -> tuple[bool, str]:
@@ -60,7 +60,7 @@ class _TargetHit(Exception):
     """Raised inside a run once COCO reports its final target hit (``stop_at_target``)."""
 
 
-def batched(problem, stop_at_target: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+def coco_objective(problem, stop_at_target: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """A batched objective ``(n, d) -> (n,)`` over a (possibly observed) cocoex problem.
 
     Rows are evaluated one by one, in order, so the observer logs each evaluation. With
@@ -78,13 +78,13 @@ def batched(problem, stop_at_target: bool = False) -> Callable[[np.ndarray], np.
 
 @dataclass
 class CocoRun:
-    """What :func:`run_suite` did: one row per problem, and the folder ``cocopp`` reads."""
+    """What :func:`run_coco` did: one row per problem, and the folder ``cocopp`` reads."""
 
     folder: Path
     table: pd.DataFrame = field(repr=False)
 
 
-def run_suite(optimizer: Callable, suite_name: str = "bbob", suite_options: str = "", *,
+def run_coco(optimizer: Callable, suite_name: str = "bbob", suite_options: str = "", *,
               budget_multiplier: int = 100, result_folder: str = "zoo_lab",
               algorithm_name: str | None = None, stop_at_target: bool = True, seed: int = 0,
               **options) -> CocoRun:
@@ -112,7 +112,7 @@ def run_suite(optimizer: Callable, suite_name: str = "bbob", suite_options: str 
         problem.observe_with(observer)
         d = problem.dimension
         bounds = np.column_stack([problem.lower_bounds, problem.upper_bounds])
-        counter = CountingObjective(batched(problem, stop_at_target))
+        counter = CountingObjective(coco_objective(problem, stop_at_target))
         t0 = time.perf_counter()
         status = "budget"
         try:
