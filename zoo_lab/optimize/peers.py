@@ -2,7 +2,7 @@
 
 Each adapter takes ``(fun, bounds, max_evals, pop_size, seed)``, hands the peer
 whole populations (one batched call of ``fun`` per generation, numpy arrays) and
-returns a :class:`~zoo_lab.optimize.swarm.PopulationResult` whose ``x``/``fun``
+returns a :class:`~zoo_lab.optimize.result.OptimizeResult` whose ``x``/``fun``
 are the best point ever evaluated and whose ``history`` has one row per call.
 
 The budget is a hard cap: a call that would pass ``max_evals`` evaluates only

@@ -399,7 +399,7 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
     Uses the same seed streams as :func:`stability` (replicate ``seed``). Returns a
     dict with ``function`` (the true objective), ``bounds``, ``x_opt``, ``f_opt``,
     ``proxy``, ``X_train``, ``proxy_test_nrmse``, ``run_true`` and ``run_proxy``
-    (:class:`~zoo_lab.optimize.swarm.PopulationResult` with ``trajectory``) and
+    (:class:`~zoo_lab.optimize.result.OptimizeResult` with ``trajectory``) and
     ``rows`` (the two judged rows, as in :func:`stability`).
     """
     if optimizer not in STABILITY_OPTIMIZERS:
