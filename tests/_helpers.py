@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from zoo_lab._util.counting import CountingObjective
 
-class Counting:
-    """A batched function that counts its calls and the rows it evaluated."""
 
-    def __init__(self, f):
-        self.f, self.calls, self.rows = f, 0, 0
+class Counting(CountingObjective):
+    """The package's counting wrapper (``calls``, ``rows``), with the wrapped function as ``f``."""
 
-    def __call__(self, X):
-        self.calls += 1
-        self.rows += X.shape[0]
-        return self.f(X)
+    @property
+    def f(self):
+        """The wrapped batched function."""
+        return self.fun

@@ -9,23 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zoo_lab as zl
+from zoo_lab._util.counting import CountingObjective
 from zoo_lab.optimize.genetic import _polynomial_mutation, _sbx
-from zoo_lab.optimize.swarm import PopulationResult, _Backend
+from zoo_lab.optimize.result import OptimizeResult
+from zoo_lab.optimize.swarm import _Backend
 
 OPTIMIZERS = {"pso": zl.optimize.pso, "ga": zl.optimize.ga}
 POP = {"pso": "n_particles", "ga": "pop_size"}
 GENS = {"pso": "iters", "ga": "generations"}
 
 
-class Counting:
-    """Wrap a batched function; record every call's batch (and check it is in bounds)."""
-
-    def __init__(self, f):
-        self.f, self.batches = f, []
-
-    def __call__(self, X):
-        self.batches.append(np.array(X.cpu() if isinstance(X, torch.Tensor) else X))
-        return self.f(X)
+def Counting(f):
+    """The shared counter, keeping a numpy copy of every batch."""
+    return CountingObjective(f, keep_batches=True)
 
 
 def run(name, f, **kw):
@@ -58,11 +54,11 @@ def test_same_seed_same_run_bit_for_bit(name):
     a = run(name, f, seed=3, record_trajectory=True)
     b = run(name, f, seed=3, record_trajectory=True)
     assert np.array_equal(a.x, b.x) and a.fun == b.fun
-    assert np.array_equal(a.history["fun"], b.history["fun"])
+    assert np.array_equal(a.history["best_fun"], b.history["best_fun"])
     assert np.array_equal(a.trajectory, b.trajectory)
     c = run(name, f, seed=np.random.default_rng(7))
     d = run(name, f, seed=np.random.default_rng(7))
-    assert np.array_equal(c.history["fun"], d.history["fun"])
+    assert np.array_equal(c.history["best_fun"], d.history["best_fun"])
 
 
 @pytest.mark.parametrize("name", ["pso", "ga"])
@@ -83,12 +79,20 @@ def test_one_batched_call_per_generation_and_exact_evals(name):
     assert all(b.shape == (17, 3) for b in g.batches)
     assert res.n_evals == 17 * 23 == sum(len(b) for b in g.batches)
     assert list(res.history["n_evals"]) == [17 * (i + 1) for i in range(23)]
-    assert np.all(np.diff(res.history["fun"]) <= 0)
+    assert np.all(np.diff(res.history["best_fun"]) <= 0)
     allx = np.concatenate(g.batches)
     assert np.all(allx >= f.lower) and np.all(allx <= f.upper)
     # the reported best is the best value ever evaluated
     assert res.fun == pytest.approx(float(f(allx).min()), abs=0)
-    assert isinstance(res, PopulationResult) and isinstance(res, zl.optimize.OptimizeResult)
+    assert type(res) is OptimizeResult and zl.optimize.OptimizeResult is OptimizeResult
+    frame = res.to_frame()
+    assert list(frame.columns) == ["method", "iter", "n_evals", "best_fun"]
+    assert (frame["method"] == name).all() and len(frame) == res.n_iter
+    with pytest.warns(DeprecationWarning, match="PopulationResult"):
+        from zoo_lab.optimize.swarm import PopulationResult
+    assert PopulationResult is OptimizeResult
+    with pytest.warns(DeprecationWarning, match="best_fun"):
+        assert np.array_equal(res.history["fun"], res.history["best_fun"])
 
 
 @pytest.mark.parametrize("name", ["pso", "ga"])
@@ -99,9 +103,26 @@ def test_max_evals_truncates_the_last_batch(name):
     assert res.n_evals == 95 == sum(len(b) for b in g.batches)
     assert [len(b) for b in g.batches] == [10] * 9 + [5]
     assert res.history["n_evals"][-1] == 95
-    # a budget above pop * generations changes nothing
-    res2 = OPTIMIZERS[name](f, f.bounds, **{POP[name]: 10, GENS[name]: 5}, max_evals=10**6, seed=0)
-    assert res2.n_evals == 50
+    # max_evals within pop * generations: max_evals binds
+    res2 = OPTIMIZERS[name](f, f.bounds, **{POP[name]: 10, GENS[name]: 20}, max_evals=95, seed=0)
+    assert res2.n_evals == 95
+    # a budget above pop * generations is an error, not a silent cap
+    with pytest.raises(ValueError, match=rf"max_evals: 1000000 .*{GENS[name]}=5 \(50 evaluations"):
+        OPTIMIZERS[name](f, f.bounds, **{POP[name]: 10, GENS[name]: 5}, max_evals=10**6, seed=0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(budget=st.integers(2_000, 30_000), pop=st.integers(5, 60), name=st.sampled_from(["pso", "ga"]))
+def test_max_evals_alone_spends_exactly_the_budget(budget, pop, name):
+    # issue 16: max_evals=20000 used to stop at 200 generations (8,000 / 12,000 evaluations)
+    f = zl.functions.get("rastrigin", 3)
+    g = Counting(f)
+    res = OPTIMIZERS[name](g, f.bounds, **{POP[name]: pop}, max_evals=budget, seed=1)
+    spent = sum(len(b) for b in g.batches)
+    assert spent == res.n_evals == budget
+    assert all(len(b) == pop for b in g.batches[:-1]) and 0 < len(g.batches[-1]) <= pop
+    assert res.n_iter == len(g.batches) == -(-budget // pop)
+    assert res.history["n_evals"][-1] == budget
 
 
 @settings(max_examples=15, deadline=None)

@@ -84,18 +84,34 @@ def test_budget_and_history_count_every_evaluation(budget, name, difference, q):
     est = make(name, q=q, mu=1e-3, difference=difference)
     cost = est.n_evals(3) + (difference == "central")
     if budget < cost + 1:
-        with pytest.raises(ValueError, match="budget"):
-            zo_sgd(diag_quadratic([1, 2, 3]), np.ones(3), est, budget=budget)
+        with pytest.raises(ValueError, match="max_evals"):
+            zo_sgd(diag_quadratic([1, 2, 3]), np.ones(3), est, max_evals=budget)
         return
     f = Counting(diag_quadratic([1, 2, 3]))
-    res = zo_sgd(f, np.ones(3), est, lr=0.01, iters=10_000, budget=budget, seed=1)
+    res = zo_sgd(f, np.ones(3), est, lr=0.01, max_evals=budget, seed=1)  # no step limit
     assert res.n_evals == f.rows <= budget
     assert budget - res.n_evals < cost + 1  # it stopped only when the next step did not fit
-    assert f.calls == res.n_iter + 1  # one batched call per step, plus the final point
-    h = res.history_frame()
-    assert list(h.columns) == ["iter", "n_evals", "fun"]
+    assert f.calls == res.n_calls == res.n_iter + 1  # one batched call per step, plus the final point
+    h = res.to_frame()
+    assert list(h.columns) == ["method", "iter", "n_evals", "best_fun", "current_fun"]
     assert h.n_evals.iloc[-1] == res.n_evals and np.all(np.diff(h.n_evals) > 0)
-    assert h.fun.iloc[-1] == res.fun == pytest.approx(float(f.f(res.x[None])[0]))
+    # fun / x: the best iterate; fun_last / x_last: the final one
+    assert res.fun == h.best_fun.iloc[-1] == h.current_fun.min()
+    assert res.fun == pytest.approx(float(f.f(res.x[None])[0]))
+    assert h.current_fun.iloc[-1] == res.fun_last == pytest.approx(float(f.f(res.x_last[None])[0]))
+    assert np.all(np.diff(h.best_fun) <= 0)
+
+
+def test_budget_is_a_deprecated_alias_of_max_evals():
+    f = diag_quadratic([1, 2, 3])
+    with pytest.warns(DeprecationWarning, match="max_evals"):
+        old = zo_sgd(f, np.ones(3), "gaussian", lr=0.01, budget=60, seed=2)
+    new = zo_sgd(f, np.ones(3), "gaussian", lr=0.01, max_evals=60, seed=2)
+    assert old.n_evals == new.n_evals and old.fun == new.fun
+    with pytest.raises(TypeError, match="max_evals"):
+        zo_sgd(f, np.ones(3), "gaussian", max_evals=60, budget=60)
+    with pytest.warns(DeprecationWarning, match="current_fun"):
+        assert np.array_equal(new.history["fun"], new.history["current_fun"])
 
 
 def test_f_target_stops_early():
@@ -127,7 +143,7 @@ def test_same_seed_same_run():
     r1 = zo_sgd(f, np.ones(3), "gaussian", lr=0.02, iters=30, seed=5)
     r2 = zo_sgd(f, np.ones(3), "gaussian", lr=0.02, iters=30, seed=5)
     np.testing.assert_array_equal(r1.x, r2.x)
-    np.testing.assert_array_equal(r1.history["fun"], r2.history["fun"])
+    np.testing.assert_array_equal(r1.history["current_fun"], r2.history["current_fun"])
 
 
 def test_argument_errors():

@@ -318,6 +318,27 @@ def test_fun_non_finite_names_the_point(bad):
         est.gradient(lambda X: torch.as_tensor(f(X)), np.ones(3), seed=0)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_fast_checks_keep_the_errors_and_accept_huge_finite_values(backend):
+    # the per-estimate checks use one sum (NaN/inf propagate); a sum that overflows on finite
+    # values must fall back to the elementwise check, not reject them
+    conv = (lambda a: torch.as_tensor(a)) if backend == "torch" else np.asarray
+    est = make("gaussian", q=3, mu=1e-3)
+    big = conv(np.array([1e308, 1e308]))
+    g, n = est.gradient(lambda X: X[:, 0] * 0 + 1e308, big, seed=0)  # values sum to inf too
+    assert n == 4 and np.all(np.isfinite(np.asarray(g)))
+    with pytest.raises(ValueError, match="x: every coordinate must be finite"):
+        est.gradient(lambda X: X.sum(1), conv(np.array([0.0, np.inf])), seed=0)
+
+    def nan_row(X):
+        y = X.sum(1)
+        y[1] = float("nan")
+        return y
+
+    with pytest.raises(ValueError, match="at row 1 of 4"):
+        est.gradient(nan_row, conv(np.zeros(2)), seed=0)
+
+
 def test_seed_errors():
     with pytest.raises(TypeError, match="seed: expected"):
         make("gaussian").gradient(lambda X: X.sum(1), np.zeros(2), seed="zero")

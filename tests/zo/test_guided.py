@@ -244,7 +244,7 @@ def test_online_refit_uses_logged_queries_optimizer():
     f = zl.functions.get("sphere", 5)
     online = OnlineProxy(_small_mlp(5), refit_every=20, steps=5)
     est = zl.estimators.make("control_variate", q=4, mu=1e-4, proxy=online)
-    res = zl.optimize.zo_sgd(online.wrap(f), np.full(5, 1.0), est, lr=0.05, budget=100, seed=0)
+    res = zl.optimize.zo_sgd(online.wrap(f), np.full(5, 1.0), est, lr=0.05, max_evals=100, seed=0)
     assert online.log.n_rows == res.n_evals  # every real row was logged
     assert online.n_refits == res.n_evals // 20 or online.n_refits == (res.n_evals - 1) // 20
     # each refit trained on exactly the rows logged so far, a multiple-of-5 step after the last

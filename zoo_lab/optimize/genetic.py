@@ -14,10 +14,12 @@ One generation:
    replace the parents except that the ``elitism`` best parents replace the worst
    offspring. Survivors' values are known, so nothing is evaluated twice.
 
-Budget: ``generations`` counts evaluated populations; generation 0 is the random
-initial population, so ``n_evals == pop_size * generations`` exactly. With
-``max_evals`` the last generation's offspring are truncated to the remaining
-budget (still one call), so ``n_evals == min(max_evals, pop_size * generations)``.
+Budget: give ``generations`` (evaluated populations; generation 0 is the random
+initial population, so ``n_evals == pop_size * generations``) or ``max_evals`` (the
+run continues until exactly ``max_evals`` evaluations are spent; the last
+generation's offspring are truncated to what is left, still one call). Neither:
+``generations = 200``. Both: ``max_evals`` must not exceed ``pop_size * generations``
+(else a ValueError, instead of silently spending less); the run stops at ``max_evals``.
 Every evaluated point lies inside ``bounds``.
 
 References
@@ -39,9 +41,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from zoo_lab._util.counting import CountingObjective
 from zoo_lab._util.validate import check_int
+from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.optimize.swarm import (
-    PopulationResult,
     _Backend,
     _call,
     _check_budget,
@@ -104,7 +107,7 @@ def ga(
     fun: Callable,
     bounds,
     pop_size: int = 60,
-    generations: int = 200,
+    generations: int | None = None,
     tournament: int = 2,
     p_crossover: float = 0.9,
     eta_c: float = 15.0,
@@ -118,7 +121,7 @@ def ga(
     backend: str | None = None,
     device=None,
     dtype=None,
-) -> PopulationResult:
+) -> OptimizeResult:
     """Minimize ``fun`` over the box ``bounds`` with a batched real-coded GA (one call per generation).
 
     Tournament selection, SBX crossover, polynomial mutation and elitism (see the
@@ -126,7 +129,6 @@ def ga(
     ``backend="torch"``) to ``(n,)`` values; ``seed`` is an int or a numpy Generator.
     """
     pop = check_int("pop_size", pop_size, 2)
-    generations = check_int("generations", generations, 1)
     tournament = check_int("tournament", tournament, 1)
     if tournament > pop:
         raise ValueError(f"tournament: must be <= pop_size={pop}, got {tournament}")
@@ -139,15 +141,15 @@ def ga(
         raise ValueError(f"elitism: must be < pop_size={pop}, got {elitism}")
     be, lo, hi, d, b = _prepare(fun, bounds, backend, device, dtype, seed)
     p_mut = 1.0 / d if p_mutation is None else _check_float("p_mutation", p_mutation, 0.0, 1.0)
-    budget = _check_budget(max_evals, pop, pop, generations, "pop_size")
+    budget = _check_budget(max_evals, pop, pop, generations, "pop_size", "generations", 200)
+    obj = CountingObjective(fun, budget)  # the shared counter (and a hard cap)
     xp = be.xp
     half = (pop + 1) // 2
 
     with be.no_grad():
         x = lo + (hi - lo) * be.rand(pop, d)
-        f = _call(fun, x, be, 0)
-        n_evals, n_calls = pop, 1
-        n_gen = 1 + min(generations - 1, -(-(budget - pop) // pop))
+        f = _call(obj, x, be, 0)
+        n_gen = 1 + -(-(budget - pop) // pop)
         k = be.argmin(f)
         best_x, best_f = x[k], f[k]
         hist, hist_evals = [best_f], np.empty(n_gen, dtype=np.int64)
@@ -163,10 +165,8 @@ def ga(
             win = cand[rows, be.argmin(f[cand], axis=1)]
             c1, c2 = _sbx(be, x[win[:half]], x[win[half:]], lo, hi, eta_c, p_crossover)
             kids = _polynomial_mutation(be, xp.concatenate((c1, c2))[:pop], lo, hi, eta_m, p_mut)
-            m = min(pop, budget - n_evals)
-            fk = _call(fun, kids if m == pop else kids[:m], be, gen)
-            n_evals += m
-            n_calls += 1
+            m = min(pop, budget - obj.n_evals)
+            fk = _call(obj, kids if m == pop else kids[:m], be, gen)
             if m < pop:  # last, truncated generation: only the best-so-far can change
                 j = be.argmin(fk)
                 if traj is not None:
@@ -175,7 +175,7 @@ def ga(
                 best_x = xp.where(better, kids[j], best_x)
                 best_f = xp.where(better, fk[j], best_f)
                 hist.append(best_f)
-                hist_evals[gen] = n_evals
+                hist_evals[gen] = obj.n_evals
                 break
             if plus:  # (mu + lambda): the best pop_size of parents and offspring survive
                 keep = xp.argsort(xp.concatenate((f, fk)))[:pop]
@@ -190,11 +190,11 @@ def ga(
             best_x = xp.where(better, x[k], best_x)
             best_f = xp.where(better, f[k], best_f)
             hist.append(best_f)
-            hist_evals[gen] = n_evals
+            hist_evals[gen] = obj.n_evals
             if traj is not None:
                 traj[gen] = be.numpy(x)
 
-    settings = dict(pop_size=pop, generations=generations, tournament=tournament,
+    settings = dict(pop_size=pop, generations=n_gen, tournament=tournament,
                     p_crossover=p_crossover, eta_c=eta_c, p_mutation=p_mut, eta_m=eta_m,
                     elitism=elitism, survival=survival, max_evals=max_evals, backend=be.name, bounds=b.tolist())
-    return _result("ga", be, best_x, hist, hist_evals, n_calls, traj, settings)
+    return _result("ga", be, best_x, hist, hist_evals, obj.n_calls, traj, settings)

@@ -2,7 +2,7 @@
 
 Each adapter takes ``(fun, bounds, max_evals, pop_size, seed)``, hands the peer
 whole populations (one batched call of ``fun`` per generation, numpy arrays) and
-returns a :class:`~zoo_lab.optimize.swarm.PopulationResult` whose ``x``/``fun``
+returns a :class:`~zoo_lab.optimize.result.OptimizeResult` whose ``x``/``fun``
 are the best point ever evaluated and whose ``history`` has one row per call.
 
 The budget is a hard cap: a call that would pass ``max_evals`` evaluates only
@@ -22,6 +22,9 @@ Peers and their settings (library defaults unless stated):
 * ``cmaes`` — pycma ``CMAEvolutionStrategy`` in the unit cube (sigma0 = 0.3 of the
   box, random start, bounds handled by pycma, restarts while budget is left) [3]_;
   its normal draws come from the adapter's own Generator;
+* ``ipop_cmaes`` — the same with IPOP restarts: the population doubles at every
+  restart (Auger & Hansen 2005) [5]_; it is the CMA-ES baseline of
+  ``benchmarks/bench_quality.py``;
 * ``scipy_de`` — ``scipy.optimize.differential_evolution`` (best1bin, vectorized,
   ``polish=False``, ``tol=0`` so it spends the budget) [4]_.
 
@@ -33,6 +36,8 @@ References
 .. [3] N. Hansen, "The CMA evolution strategy: a tutorial", arXiv:1604.00772, 2016.
 .. [4] R. Storn, K. Price, "Differential evolution - a simple and efficient heuristic
    for global optimization over continuous spaces", J. Global Optim. 11, 1997.
+.. [5] A. Auger, N. Hansen, "A restart CMA evolution strategy with increasing
+   population size", IEEE CEC 2005.
 """
 
 from __future__ import annotations
@@ -43,15 +48,19 @@ from collections.abc import Callable
 
 import numpy as np
 
+from zoo_lab._util.counting import BudgetSpent, CountingObjective
 from zoo_lab._util.validate import check_int
-from zoo_lab.optimize.swarm import PopulationResult, _check_choice
+from zoo_lab.optimize.result import OptimizeResult
+from zoo_lab.optimize.swarm import _check_choice
 from zoo_lab.sampling import check_bounds
 
-__all__ = ["PEERS", "run_peer", "pymoo_ga", "pymoo_pso", "pyswarms_pso", "cmaes", "scipy_de"]
+__all__ = ["PEERS", "run_peer", "pymoo_ga", "pymoo_pso", "pyswarms_pso", "cmaes", "ipop_cmaes",
+           "scipy_de"]
 
-PEERS: tuple[str, ...] = ("pymoo_ga", "pymoo_pso", "pyswarms_pso", "cmaes", "scipy_de")
+PEERS: tuple[str, ...] = ("pymoo_ga", "pymoo_pso", "pyswarms_pso", "cmaes", "ipop_cmaes",
+                          "scipy_de")
 _PACKAGES = {"pymoo_ga": "pymoo", "pymoo_pso": "pymoo", "pyswarms_pso": "pyswarms",
-             "cmaes": "cma", "scipy_de": "scipy"}
+             "cmaes": "cma", "ipop_cmaes": "cma", "scipy_de": "scipy"}
 
 
 def _require(module: str, peer: str):
@@ -65,51 +74,28 @@ def _require(module: str, peer: str):
         ) from exc
 
 
-class _BudgetSpent(Exception):
-    """Raised inside a peer's loop when the evaluation budget is used up."""
+def _result(rec: CountingObjective, method: str, settings: dict) -> OptimizeResult:
+    """The best point ever evaluated, as an :class:`OptimizeResult` with one history row per call."""
+    n = len(rec.hist_best)
+    return OptimizeResult(
+        x=rec.best_x, fun=rec.best_f, n_evals=rec.n_evals,
+        history={"iter": np.arange(n), "n_evals": np.array(rec.hist_evals, dtype=np.int64),
+                 "best_fun": np.array(rec.hist_best)},
+        n_iter=n, message=f"{method}: {rec.n_calls} calls, {rec.n_evals} evaluations",
+        n_calls=rec.n_calls, method=method, settings=settings,
+    )
 
 
-class _Recorder:
-    """Wrap ``fun``: count evaluations, cap them at ``max_evals``, keep the best and a history."""
+class _Recorder(CountingObjective):
+    """The shared counter (capped at ``max_evals``, tracking the best) fed numpy rows by any peer."""
 
-    def __init__(self, fun: Callable, max_evals: int, d: int) -> None:
-        self.fun, self.max_evals, self.d = fun, max_evals, d
-        self.n_evals = self.n_calls = 0
-        self.best_x, self.best_f = None, math.inf
-        self.hist_evals: list[int] = []
-        self.hist_f: list[float] = []
+    def __init__(self, fun: Callable, max_evals: int) -> None:
+        super().__init__(lambda X: np.asarray(fun(X), dtype=float).reshape(-1), max_evals,
+                         track=True)
 
     def __call__(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X[None, :]
-        left = self.max_evals - self.n_evals
-        if left <= 0:
-            raise _BudgetSpent
-        m = min(left, len(X))
-        y = np.asarray(self.fun(X[:m]), dtype=float).reshape(-1)
-        if y.shape != (m,):
-            raise ValueError(f"fun: must map an (n, d) batch to shape (n,); got {y.shape} for n={m}")
-        y = np.where(np.isnan(y), np.inf, y)
-        self.n_evals += m
-        self.n_calls += 1
-        k = int(np.argmin(y))
-        if y[k] < self.best_f:
-            self.best_f, self.best_x = float(y[k]), X[k].copy()
-        self.hist_evals.append(self.n_evals)
-        self.hist_f.append(self.best_f)
-        return np.concatenate([y, np.full(len(X) - m, np.inf)]) if m < len(X) else y
-
-    def result(self, method: str, settings: dict) -> PopulationResult:
-        """The best point ever evaluated, as a PopulationResult."""
-        n = len(self.hist_f)
-        return PopulationResult(
-            x=self.best_x, fun=self.best_f, n_evals=self.n_evals,
-            history={"iter": np.arange(n), "n_evals": np.array(self.hist_evals, dtype=np.int64),
-                     "fun": np.array(self.hist_f)},
-            n_iter=n, message=f"{method}: {self.n_calls} calls, {self.n_evals} evaluations",
-            n_calls=self.n_calls, method=method, settings=settings,
-        )
+        return super().__call__(X[None, :] if X.ndim == 1 else X)
 
 
 def _setup(fun, bounds, max_evals, pop_size, seed, peer):
@@ -123,7 +109,7 @@ def _setup(fun, bounds, max_evals, pop_size, seed, peer):
         seed = int(seed.integers(2**31 - 1))
     seed = check_int("seed", seed, 0)
     _require(_PACKAGES[peer], peer)
-    return _Recorder(fun, max_evals, b.shape[0]), b, b.shape[0], pop, seed
+    return _Recorder(fun, max_evals), b, b.shape[0], pop, seed
 
 
 def _settings(**kw) -> dict:
@@ -131,23 +117,23 @@ def _settings(**kw) -> dict:
 
 
 def pymoo_ga(fun: Callable, bounds, max_evals: int, pop_size: int = 60,
-             seed: int | np.random.Generator = 0) -> PopulationResult:
+             seed: int | np.random.Generator = 0) -> OptimizeResult:
     """pymoo's single-objective GA (library defaults) on ``fun`` for ``max_evals`` evaluations."""
     rec, b, d, pop, seed = _setup(fun, bounds, max_evals, pop_size, seed, "pymoo_ga")
     from pymoo.algorithms.soo.nonconvex.ga import GA
 
     _run_pymoo(rec, b, GA(pop_size=pop), seed)
-    return rec.result("pymoo_ga", _settings(pop_size=pop, max_evals=max_evals, seed=seed))
+    return _result(rec, "pymoo_ga", _settings(pop_size=pop, max_evals=max_evals, seed=seed))
 
 
 def pymoo_pso(fun: Callable, bounds, max_evals: int, pop_size: int = 40,
-              seed: int | np.random.Generator = 0) -> PopulationResult:
+              seed: int | np.random.Generator = 0) -> OptimizeResult:
     """pymoo's PSO (library defaults, adaptive coefficients) on ``fun`` for ``max_evals`` evaluations."""
     rec, b, d, pop, seed = _setup(fun, bounds, max_evals, pop_size, seed, "pymoo_pso")
     from pymoo.algorithms.soo.nonconvex.pso import PSO
 
     _run_pymoo(rec, b, PSO(pop_size=pop), seed)
-    return rec.result("pymoo_pso", _settings(pop_size=pop, max_evals=max_evals, seed=seed))
+    return _result(rec, "pymoo_pso", _settings(pop_size=pop, max_evals=max_evals, seed=seed))
 
 
 def _run_pymoo(rec: _Recorder, b: np.ndarray, algorithm, seed: int) -> None:
@@ -164,13 +150,13 @@ def _run_pymoo(rec: _Recorder, b: np.ndarray, algorithm, seed: int) -> None:
 
     try:
         minimize(_P(), algorithm, ("n_evals", rec.max_evals), seed=seed, verbose=False)
-    except _BudgetSpent:
+    except BudgetSpent:
         pass
 
 
 def pyswarms_pso(fun: Callable, bounds, max_evals: int, pop_size: int = 40,
                  seed: int | np.random.Generator = 0, w: float = 0.7298, c1: float = 1.49618,
-                 c2: float = 1.49618) -> PopulationResult:
+                 c2: float = 1.49618) -> OptimizeResult:
     """pyswarms' GlobalBestPSO (constriction values, bounded) for ``max_evals`` evaluations."""
     rec, b, d, pop, seed = _setup(fun, bounds, max_evals, pop_size, seed, "pyswarms_pso")
     import logging
@@ -188,25 +174,27 @@ def pyswarms_pso(fun: Callable, bounds, max_evals: int, pop_size: int = 40,
             bounds=(b[:, 0], b[:, 1]),
         )
         opt.optimize(rec, iters=iters, verbose=False)
-    except _BudgetSpent:
+    except BudgetSpent:
         pass
     finally:
         np.random.set_state(state)
         logging.getLogger("pyswarms").setLevel(level)
-    return rec.result("pyswarms_pso", _settings(pop_size=pop, max_evals=max_evals, seed=seed,
+    return _result(rec, "pyswarms_pso", _settings(pop_size=pop, max_evals=max_evals, seed=seed,
                                                 w=w, c1=c1, c2=c2))
 
 
 def cmaes(fun: Callable, bounds, max_evals: int, pop_size: int | None = None,
           seed: int | np.random.Generator = 0, sigma0: float = 0.3,
-          restarts: bool = True) -> PopulationResult:
+          restarts: bool = True, incpopsize: int = 1, _name: str = "cmaes") -> OptimizeResult:
     """pycma's CMA-ES in the unit cube (random start, bounded, restarts) for ``max_evals`` evaluations.
 
-    ``pop_size=None`` keeps pycma's default 4 + floor(3 ln d).
+    ``pop_size=None`` keeps pycma's default 4 + floor(3 ln d); each restart
+    multiplies the population by ``incpopsize`` (2: IPOP, see :func:`ipop_cmaes`).
     """
     d_ = check_bounds(bounds).shape[0]
     pop_size = 4 + int(3 * math.log(d_)) if pop_size is None else pop_size
-    rec, b, d, pop, seed = _setup(fun, bounds, max_evals, pop_size, seed, "cmaes")
+    incpopsize = check_int("incpopsize", incpopsize, 1)
+    rec, b, d, pop, seed = _setup(fun, bounds, max_evals, pop_size, seed, _name)
     import cma
 
     rng = np.random.default_rng(seed)
@@ -223,14 +211,23 @@ def cmaes(fun: Callable, bounds, max_evals: int, pop_size: int | None = None,
                 es.tell(list(U), rec(lo + span * U).tolist())
             if not restarts:
                 break
-    except _BudgetSpent:
+            opts["popsize"] *= incpopsize
+    except BudgetSpent:
         pass
-    return rec.result("cmaes", _settings(pop_size=pop, max_evals=max_evals, seed=seed,
-                                         sigma0=sigma0, runs=n_runs))
+    return _result(rec, _name, _settings(pop_size=pop, max_evals=max_evals, seed=seed,
+                                       sigma0=sigma0, runs=n_runs, incpopsize=incpopsize,
+                                       last_pop_size=opts["popsize"]))
+
+
+def ipop_cmaes(fun: Callable, bounds, max_evals: int, pop_size: int | None = None,
+               seed: int | np.random.Generator = 0, sigma0: float = 0.3) -> OptimizeResult:
+    """IPOP CMA-ES (pycma; restarts double the population) for ``max_evals`` evaluations."""
+    return cmaes(fun, bounds, max_evals, pop_size, seed, sigma0, restarts=True, incpopsize=2,
+                 _name="ipop_cmaes")
 
 
 def scipy_de(fun: Callable, bounds, max_evals: int, pop_size: int = 40,
-             seed: int | np.random.Generator = 0) -> PopulationResult:
+             seed: int | np.random.Generator = 0) -> OptimizeResult:
     """scipy's differential_evolution (best1bin, vectorized, no polish) for ``max_evals`` evaluations.
 
     scipy sizes its population as ``popsize * d``; ``popsize = ceil(pop_size / d)``.
@@ -246,17 +243,17 @@ def scipy_de(fun: Callable, bounds, max_evals: int, pop_size: int = 40,
             lambda XT: rec(XT.T), b, popsize=mult, maxiter=maxiter, rng=np.random.default_rng(seed),
             vectorized=True, updating="deferred", polish=False, tol=0.0, atol=0.0,
         )
-    except _BudgetSpent:
+    except BudgetSpent:
         pass
-    return rec.result("scipy_de", _settings(pop_size=total, max_evals=max_evals, seed=seed))
+    return _result(rec, "scipy_de", _settings(pop_size=total, max_evals=max_evals, seed=seed))
 
 
 _ADAPTERS = {"pymoo_ga": pymoo_ga, "pymoo_pso": pymoo_pso, "pyswarms_pso": pyswarms_pso,
-             "cmaes": cmaes, "scipy_de": scipy_de}
+             "cmaes": cmaes, "ipop_cmaes": ipop_cmaes, "scipy_de": scipy_de}
 
 
 def run_peer(name: str, fun: Callable, bounds, max_evals: int, pop_size: int | None = None,
-             seed: int | np.random.Generator = 0, **options) -> PopulationResult:
+             seed: int | np.random.Generator = 0, **options) -> OptimizeResult:
     """Run the peer optimizer ``name`` (one of :data:`PEERS`) on ``fun`` for ``max_evals`` evaluations."""
     _check_choice("name", name, PEERS)
     kw = {} if pop_size is None else {"pop_size": pop_size}

@@ -5,6 +5,13 @@ estimate does not evaluate f(x) (central/antithetic), so that the history always
 f(x_k) at the exact number of evaluations spent. Bounds are handled by projection
 (clipping) after each step; the estimator's probe points may leave the box by μ.
 
+Budget: ``max_evals`` (``budget`` is its deprecated name) and/or ``iters``; the run
+stops at whichever comes first (before a step that would pass ``max_evals``). With
+``max_evals`` alone there is no step limit; with neither, ``iters = 1000``. The
+result's ``x``/``fun`` are the best iterate evaluated; ``x_last``/``fun_last`` the
+final one (they differ when the last steps did not improve, e.g. signSGD's
+oscillation or Adam's overshoot).
+
 References
 ----------
 .. [1] S. Ghadimi, G. Lan, "Stochastic first- and zeroth-order methods for nonconvex
@@ -19,10 +26,12 @@ References
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
+from zoo_lab._util.counting import CountingObjective
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.sampling import check_bounds
 from zoo_lab.zo.directions import as_point, is_torch, rng_from, torch
@@ -32,51 +41,71 @@ __all__ = ["zo_sgd", "zo_adam", "zo_signsgd"]
 
 
 def zo_sgd(fun, x0, estimator: Estimator | str = "gaussian", lr: float | Callable = 1e-2,
-           *, iters: int = 1000, budget: int | None = None, bounds=None,
+           *, iters: int | None = None, max_evals: int | None = None, bounds=None,
            f_target: float | None = None, seed=None, callback: Callable | None = None,
-           ) -> OptimizeResult:
+           budget: int | None = None) -> OptimizeResult:
     """ZO-SGD: x ← Π(x − ηₖ ĝ(x)) with ĝ from ``estimator`` (Ghadimi & Lan 2013).
 
     ``fun`` maps (m, d) to (m,); ``lr`` is a float or a schedule ``k -> ηₖ``; the run
-    stops after ``iters`` steps, before the next step would exceed ``budget`` evaluations,
+    stops after ``iters`` steps, before the next step would exceed ``max_evals`` evaluations,
     or once f(xₖ) <= ``f_target``. ``callback(k, x, f)`` is called after every evaluation.
     """
-    return _run(fun, x0, estimator, lr, _Sgd(), iters, budget, bounds, f_target, seed, callback)
+    max_evals = _budget_alias(max_evals, budget)
+    return _run(fun, x0, estimator, lr, _Sgd(), iters, max_evals, bounds, f_target, seed, callback)
 
 
 def zo_adam(fun, x0, estimator: Estimator | str = "gaussian", lr: float | Callable = 1e-2,
-            *, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, iters: int = 1000,
-            budget: int | None = None, bounds=None, f_target: float | None = None, seed=None,
-            callback: Callable | None = None) -> OptimizeResult:
+            *, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+            iters: int | None = None, max_evals: int | None = None, bounds=None,
+            f_target: float | None = None, seed=None, callback: Callable | None = None,
+            budget: int | None = None) -> OptimizeResult:
     """ZO-Adam: Adam's moment estimates fed with ZO gradients (ZO-AdaMM, Chen et al. 2019)."""
+    max_evals = _budget_alias(max_evals, budget)
     b1, b2 = betas
     if not (0 <= b1 < 1 and 0 <= b2 < 1):
         raise ValueError(f"betas: expected two floats in [0, 1), got {betas!r}")
     if not eps > 0:
         raise ValueError(f"eps: expected a float > 0, got {eps!r}")
     rule = _Adam(float(b1), float(b2), float(eps))
-    return _run(fun, x0, estimator, lr, rule, iters, budget, bounds, f_target, seed, callback)
+    return _run(fun, x0, estimator, lr, rule, iters, max_evals, bounds, f_target, seed, callback)
 
 
 def zo_signsgd(fun, x0, estimator: Estimator | str = "gaussian", lr: float | Callable = 1e-2,
-               *, iters: int = 1000, budget: int | None = None, bounds=None,
+               *, iters: int | None = None, max_evals: int | None = None, bounds=None,
                f_target: float | None = None, seed=None, callback: Callable | None = None,
-               ) -> OptimizeResult:
+               budget: int | None = None) -> OptimizeResult:
     """ZO-signSGD: x ← Π(x − ηₖ sign(ĝ(x))) (Liu et al. 2019)."""
-    return _run(fun, x0, estimator, lr, _Sign(), iters, budget, bounds, f_target, seed, callback)
+    max_evals = _budget_alias(max_evals, budget)
+    return _run(fun, x0, estimator, lr, _Sign(), iters, max_evals, bounds, f_target, seed, callback)
+
+
+def _budget_alias(max_evals, budget):
+    """``budget=`` is the deprecated name of ``max_evals=``."""
+    if budget is None:
+        return max_evals
+    if max_evals is not None:
+        raise TypeError("max_evals: given twice (max_evals= and its deprecated alias budget=)")
+    warnings.warn("budget= is deprecated; use max_evals=", DeprecationWarning, stacklevel=3)
+    return budget
 
 
 class _Sgd:
+    name = "zo_sgd"
+
     def step(self, g, k):
         return g
 
 
 class _Sign:
+    name = "zo_signsgd"
+
     def step(self, g, k):
         return torch.sign(g) if is_torch(g) else np.sign(g)
 
 
 class _Adam:
+    name = "zo_adam"
+
     def __init__(self, b1: float, b2: float, eps: float):
         self.b1, self.b2, self.eps = b1, b2, eps
         self.m = self.v = None
@@ -110,15 +139,17 @@ def _check_count(name: str, value, allow_none: bool) -> int | None:
     return int(value)
 
 
-def _run(fun, x0, estimator, lr, rule, iters, budget, bounds, f_target, seed, callback):
+def _run(fun, x0, estimator, lr, rule, iters, max_evals, bounds, f_target, seed, callback):
     est = make(estimator) if isinstance(estimator, str) else estimator
     if not isinstance(est, Estimator):
         raise TypeError(f"estimator: expected an Estimator or a name, got {estimator!r}")
     if not callable(fun):
         raise TypeError(f"fun: expected a callable (m, d) -> (m,), got {type(fun).__name__}")
     sched = _schedule(lr)
-    iters = _check_count("iters", iters, allow_none=False)
-    budget = _check_count("budget", budget, allow_none=True)
+    max_evals = _check_count("max_evals", max_evals, allow_none=True)
+    iters = _check_count("iters", iters, allow_none=True)
+    if iters is None:
+        iters = 1000 if max_evals is None else math.inf
     x = as_point(x0, est.dtype)
     d = x.shape[0]
     lo = hi = None
@@ -131,25 +162,27 @@ def _run(fun, x0, estimator, lr, rule, iters, budget, bounds, f_target, seed, ca
         x = _clip(x, lo, hi)
     rng = rng_from(seed)
     cost = est.n_evals(d) + (1 if est.central else 0)
-    if budget is not None and budget < cost + 1:
-        raise ValueError(f"budget: one step of {est!r} in d={d} needs {cost + 1} evaluations, got {budget}")
-
-    hist_iter, hist_evals, hist_fun = [], [], []
-    n, k, fx, message = 0, 0, None, f"reached iters={iters}"
-    for k in range(iters):  # noqa: B007 (k is used after the loop)
-        if budget is not None and n + cost + 1 > budget:
-            message = f"budget: next step would exceed {budget} evaluations"
+    if max_evals is not None and max_evals < cost + 1:
+        raise ValueError(f"max_evals: one step of {est!r} in d={d} needs {cost + 1} evaluations, "
+                         f"got {max_evals}")
+    obj = CountingObjective(fun)  # the shared counter: n_evals = rows passed to fun
+    best = _Best()
+    rows: list[tuple[int, int, float, float]] = []
+    k, fx, message = 0, None, f"reached iters={iters}"
+    while k < iters:
+        if max_evals is not None and obj.n_evals + cost + 1 > max_evals:
+            message = f"max_evals: next step would exceed {max_evals} evaluations"
             break
         query = est.query(x, rng)
         if est.central:  # add x itself to the same batched call, for the history
             points = torch.cat([x[None], query.points]) if is_torch(x) else np.vstack([x, query.points])
-            values = evaluate_batch(fun, points)
+            values = evaluate_batch(obj, points)
             fx, values = float(values[0]), values[1:]
         else:
-            values = evaluate_batch(fun, query.points)
+            values = evaluate_batch(obj, query.points)
             fx = float(values[0])
-        n += cost
-        _record(hist_iter, hist_evals, hist_fun, k, n, fx, callback, x)
+        best.see(x, fx)
+        _record(rows, k, obj.n_evals, fx, best.f, callback, x)
         if f_target is not None and fx <= f_target:
             message = f"f_target: f(x) = {fx:.6g} <= {f_target:g}"
             break
@@ -161,20 +194,32 @@ def _run(fun, x0, estimator, lr, rule, iters, budget, bounds, f_target, seed, ca
         if lo is not None:
             x = _clip(x, lo, hi)
         fx = None
-    else:
-        k = iters
+        k += 1
     if fx is None:  # the last step moved x: evaluate it once
-        fx = float(evaluate_batch(fun, x[None])[0])
-        n += 1
-        _record(hist_iter, hist_evals, hist_fun, k, n, fx, callback, x)
-    history = {"iter": np.array(hist_iter), "n_evals": np.array(hist_evals), "fun": np.array(hist_fun)}
-    return OptimizeResult(x=x, fun=fx, n_evals=n, history=history, n_iter=k, message=message)
+        fx = float(evaluate_batch(obj, x[None])[0])
+        best.see(x, fx)
+        _record(rows, k, obj.n_evals, fx, best.f, callback, x)
+    it, ne, cur, bf = (np.array(c) for c in zip(*rows, strict=True))
+    history = {"iter": it, "n_evals": ne, "best_fun": bf, "current_fun": cur}
+    return OptimizeResult(x=best.x, fun=best.f, n_evals=obj.n_evals, history=history, n_iter=k,
+                          message=message, n_calls=obj.n_calls, method=rule.name, x_last=x,
+                          fun_last=fx, settings=dict(estimator=repr(est), iters=iters,
+                                                     max_evals=max_evals, f_target=f_target))
 
 
-def _record(hi, he, hf, k, n, fx, callback, x):
-    hi.append(k)
-    he.append(n)
-    hf.append(fx)
+class _Best:
+    """The best iterate seen so far (ties keep the earlier one)."""
+
+    def __init__(self) -> None:
+        self.x, self.f = None, math.inf
+
+    def see(self, x, f: float) -> None:
+        if f < self.f or self.x is None:
+            self.x, self.f = x, f
+
+
+def _record(rows, k, n, fx, best_f, callback, x):
+    rows.append((k, n, fx, best_f))
     if callback is not None:
         callback(k, x, fx)
 

@@ -326,8 +326,8 @@ def budget_tradeoff(qs=(1, 2, 4, 8, 16, 32), d: int = 32, budget: int = 800,
     rows = []
     for q, s in itertools.product(qs, seeds):
         eta = 1 / (kappa * (1 + (d + 1) / q))
-        res = zo_sgd(f, x0, make("gaussian", q=q, mu=mu), lr=eta, iters=budget, budget=budget,
-                     seed=s)
-        rows.append(dict(q=q, seed=s, steps=res.n_iter, n_evals=res.n_evals, rel_f=res.fun / f0,
+        res = zo_sgd(f, x0, make("gaussian", q=q, mu=mu), lr=eta, max_evals=budget, seed=s)
+        # the final iterate's value (res.fun is the best iterate's)
+        rows.append(dict(q=q, seed=s, steps=res.n_iter, n_evals=res.n_evals, rel_f=res.fun_last / f0,
                          rate_per_query=q / ((q + d + 1) * (q + 1))))
     return pd.DataFrame(rows)

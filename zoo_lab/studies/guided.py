@@ -172,9 +172,9 @@ def guided_run(prob: GuidedProblem, method: str, proxy=None, *, q: int = 10, mu:
     f_target = prob.f_opt + target * (f0 - prob.f_opt)
     est = _estimator(method, proxy, q, mu, prob.dim, alpha)
     k = prob.rows_per_eval
-    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, budget=budget // k, iters=budget,
+    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, max_evals=budget // k, iters=budget,
                            bounds=prob.bounds, f_target=f_target, seed=seed)
-    hit = res.history["fun"] <= f_target
+    hit = res.history["current_fun"] <= f_target
     queries = float(k * res.history["n_evals"][np.argmax(hit)]) if hit.any() else np.nan
     return res, queries, f0
 

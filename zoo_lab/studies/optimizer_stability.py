@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from zoo_lab import sampling
+from zoo_lab._util.counting import CountingObjective
 from zoo_lab._util.seeding import rng_from
 from zoo_lab._util.threads import torch_threads
 from zoo_lab._util.validate import check_choice, check_int
@@ -100,24 +101,19 @@ def _check_seeds(name: str, seeds) -> list[int]:
     return out
 
 
-class _Tracker:
-    """Objective wrapper: after each call, record the true error of the best point so far."""
+class _Tracker(CountingObjective):
+    """The shared counter; after each call it records the true error of the best point so far."""
 
     def __init__(self, fun: Callable, problem: _Problem) -> None:
-        self.fun, self.problem = fun, problem
-        self.best, self.best_x, self.err = math.inf, None, math.inf
-        self.evals: list[int] = []
+        super().__init__(fun, track=True)
+        self.problem, self.err = problem, math.inf
         self.errors: list[float] = []
-        self.n = 0
+
+    def improved(self, x: np.ndarray, f: float) -> None:
+        self.err = float(self.problem(x[None, :])[0]) - self.problem.f_opt
 
     def __call__(self, X):
-        y = np.asarray(self.fun(X), dtype=float)
-        self.n += len(X)
-        k = int(np.argmin(y))
-        if y[k] < self.best:
-            self.best, self.best_x = float(y[k]), np.array(X[k])
-            self.err = float(self.problem(self.best_x[None, :])[0]) - self.problem.f_opt
-        self.evals.append(self.n)
+        y = super().__call__(X)
         self.errors.append(self.err)
         return y
 
@@ -127,10 +123,8 @@ def _run_optimizer(name: str, fun: Callable, bounds: np.ndarray, budget: int, po
     from zoo_lab import optimize
 
     if name == "pso":
-        return optimize.pso(fun, bounds, n_particles=pop, iters=10**9, max_evals=budget, seed=seed,
-                            **options)
-    return optimize.ga(fun, bounds, pop_size=pop, generations=10**9, max_evals=budget, seed=seed,
-                       **options)
+        return optimize.pso(fun, bounds, n_particles=pop, max_evals=budget, seed=seed, **options)
+    return optimize.ga(fun, bounds, pop_size=pop, max_evals=budget, seed=seed, **options)
 
 
 def _basin_hit(problem: _Problem, x: np.ndarray) -> tuple[bool, float]:
@@ -172,7 +166,7 @@ def _one_run(problem: _Problem, on: str, objective: Callable, proxy, optimizer: 
         basin_hit=hit, f_polished=f_pol, proxy_gap=f_proxy - f_true,
         plateau=_plateau(proxy, x, problem.bounds, f_proxy) if proxy is not None else False,
         n_evals=int(res.n_evals), objective_at_x=float(res.fun),
-        history_evals=np.asarray(tr.evals), history_error=np.asarray(tr.errors),
+        history_evals=np.asarray(tr.hist_evals), history_error=np.asarray(tr.errors),
     )
 
 
@@ -349,7 +343,7 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
     Uses the same seed streams as :func:`stability` (replicate ``seed``). Returns a
     dict with ``function`` (the true objective), ``bounds``, ``x_opt``, ``f_opt``,
     ``proxy``, ``X_train``, ``proxy_test_nrmse``, ``run_true`` and ``run_proxy``
-    (:class:`~zoo_lab.optimize.swarm.PopulationResult` with ``trajectory``) and
+    (:class:`~zoo_lab.optimize.result.OptimizeResult` with ``trajectory``) and
     ``rows`` (the two judged rows, as in :func:`stability`).
     """
     check_choice("optimizer", optimizer, STABILITY_OPTIMIZERS)

@@ -79,7 +79,8 @@ def replicate_2301_07102(scale: float = 0.05, functions_: Sequence[str] = ("ackl
         n = max(64, round(n * scale))
         tasks += _plan(
             name, d, scheme, n, list(optimizers), range(runs), 100 * iters, 100,
-            {"pso": dict(w=0.9, c1=0.5, c2=0.3, v_max=None)},
+            # the paper's PSO: global best, clipped to the box (not our defaults)
+            {"pso": dict(w=0.9, c1=0.5, c2=0.3, v_max=None, topology="global", walls="absorb")},
             dict(hidden=(20, 50, 120, 70, 20, 10), activation=activation, optimizer="adam",
                  epochs=epochs, batch_size=8, lr=1e-3, patience=epochs, val_fraction=0.0),
             not independent, None if independent else [0], None if independent else [0],

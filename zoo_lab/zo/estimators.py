@@ -48,6 +48,7 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -187,17 +188,19 @@ class Estimator:
 
     def query(self, x, seed=None) -> Query:
         """Points (m, d) to evaluate for an estimate at ``x`` (d,), with what ``combine`` needs."""
-        x = as_point(x, self.dtype)
+        x = _point(x, self.dtype)
         d = x.shape[0]
         k = self._check_k(self.n_directions(d), d)
-        U = to_backend(self._draw(k, d, rng_from(seed)), x)
-        return self._build(x, U, None, k, d)
+        U = self._draw(k, d, seed if type(seed) is np.random.Generator else rng_from(seed))
+        return self._build(x, U if type(x) is np.ndarray else to_backend(U, x), None, k, d)
 
     def combine(self, values, query: Query):
         """Estimate from the values at ``query.points``: (m,) → (d,), or (m, *out) → (*out, d)."""
         return self._combine(_as_values(values, query, scalar=False), query)
 
     def _combine(self, fx, query: Query):
+        if query.axes is None and not query.central and fx.ndim == 1:  # the common case, direct
+            return ((fx[1:] - fx[0]) * (query.scale / query.mu)) @ query.directions
         k = query.k
         if query.central:
             diff = (fx[:k] - fx[k:]) * (query.scale / (2 * query.mu))
@@ -222,10 +225,11 @@ class Estimator:
     def estimate(self, fun, x, seed=None) -> tuple[Any, int, float | None]:
         """Like :meth:`gradient` but also returns f(x) when it was evaluated (forward), else None."""
         query = self.query(x, seed)
-        values = evaluate_batch(fun, query.points)  # checked once: shape (m,), finite
+        P = query.points
+        values = _values(fun(P), P)  # checked once: shape (m,), finite
         g = self._combine(values, query)
         fx = None if query.central else float(values[0])
-        return g, query.n_evals, fx
+        return g, P.shape[0], fx
 
     def gradient(self, fun, x, seed=None) -> tuple[Any, int]:
         """Estimate ∇f(x) with one batched call ``fun(points)``; returns (g, n_evals).
@@ -247,27 +251,72 @@ class Estimator:
         raise NotImplementedError
 
     def _build(self, x, U, axes, k: int, d: int) -> Query:
-        mu = self.mu
+        mu, central = self.mu, self.central
         # fill one preallocated (m, d) block in place: no temporaries, no concatenation
-        torch_ = is_torch(x)
-        m = 2 * k if self.central else k + 1
-        P = torch.empty((m, d), dtype=x.dtype, device=x.device) if torch_ else np.empty((m, d), x.dtype)
-        if self.central:
-            _mul(U, mu, P[:k])
-            _mul(U, -mu, P[k:])
+        m = 2 * k if central else k + 1
+        if type(x) is np.ndarray:
+            P = np.empty((m, d), x.dtype)
+            mul = np.multiply
+        else:
+            P = torch.empty((m, d), dtype=x.dtype, device=x.device)
+            mul = torch.mul
+        if central:
+            mul(U, mu, out=P[:k])
+            mul(U, -mu, out=P[k:])
             P += x
         else:
             P[0] = x
-            _mul(U, mu, P[1:])
+            mul(U, mu, out=P[1:])
             P[1:] += x
-        return Query(x, P, U, axes, mu, self._scale(k, d) / k, self.central)
+        return Query(x, P, U, axes, mu, self._scale(k, d) / k, central)
 
 
-def _mul(U, c: float, out) -> None:
-    if is_torch(U):
-        torch.mul(U, c, out=out)
-    else:
-        np.multiply(U, c, out=out)
+# Fast paths for the common case (numpy in, numpy out): one estimate's fixed cost is a few
+# small-array calls, so each check here is one BLAS call instead of several (issue 16.4).
+_NP_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
+_ZEROS: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """All entries of the 1-D ``a`` finite: a · 0 is 0, or NaN for any NaN/inf (never overflows).
+
+    On non-finite input numpy also warns "invalid value encountered in dot"; the caller
+    then raises its ValueError naming the point, as before.
+    """
+    key = (a.shape[0], a.dtype)
+    z = _ZEROS.get(key)
+    if z is None:
+        if len(_ZEROS) > 64:  # a handful of sizes in practice; keep the cache small
+            _ZEROS.clear()
+        z = _ZEROS[key] = np.zeros(a.shape[0], a.dtype)
+    return math.isfinite(a.dot(z))
+
+
+def _point(x, dtype: str):
+    """``as_point`` with a shortcut for a 1-D finite array already in ``dtype``."""
+    if type(x) is np.ndarray:
+        if x.ndim == 1 and x.dtype == _NP_DTYPES.get(dtype) and x.shape[0]:
+            if _all_finite(x):
+                return x
+    elif is_torch(x) and x.ndim == 1 and x.shape[0] and x.dtype == getattr(torch, dtype, None):
+        x = x.detach()
+        if math.isfinite(x.sum()):
+            return x
+    return as_point(x, dtype)
+
+
+def _values(values, points):
+    """``check_values(values, points, points, scalar=True)`` with shortcuts for the common case."""
+    if type(values) is np.ndarray:
+        if (type(points) is np.ndarray and values.dtype == points.dtype
+                and values.shape == (points.shape[0],) and _all_finite(values)):
+            return values
+    elif (is_torch(values) and is_torch(points) and values.dtype == points.dtype
+          and values.device == points.device and values.shape == (points.shape[0],)):
+        values = values.detach()
+        if math.isfinite(values.sum()):
+            return values
+    return check_values(values, points, points, scalar=True)
 
 
 def register(cls: type[Estimator]) -> type[Estimator]:
@@ -315,9 +364,9 @@ def evaluate_batch(fun, points, *, like=None):
     so a float32 estimate sees float32 rounding. A wrong shape or a non-finite value raises
     ``ValueError`` naming the offending point.
     """
-    like = points if like is None else like
-    values = fun(points)
-    return check_values(values, points, like, scalar=True)
+    if like is None:
+        return _values(fun(points), points)
+    return check_values(fun(points), points, like, scalar=True)
 
 
 def _as_values(values, query: Query, scalar: bool):
@@ -332,6 +381,8 @@ class Gaussian(Estimator):
     name = "gaussian"
 
     def _draw(self, k, d, rng):
+        if self.dtype == "float64":  # the default, without the dtype lookup
+            return rng.standard_normal((k, d))
         return sample_directions("gaussian", k, d, rng, self.dtype)
 
     def _scale(self, k, d):
