@@ -60,9 +60,9 @@ def main() -> None:
              "|---|---|---|---|---|---|---|---|"]
     t0 = time.perf_counter()
     new = []
-    for problem, dim, proxy, lr, budget, target in problems:
+    for problem, dim, proxy, lr, max_evals, target in problems:
         t = time.perf_counter()
-        df = guided_queries_to_target([problem], [dim], proxy=proxy, lr=lr, budget=budget,
+        df = guided_queries_to_target([problem], [dim], proxy=proxy, lr=lr, max_evals=max_evals,
                                       target=target, q=Q_FOR.get(problem, args.q),
                                       seeds=range(args.seeds), n_train=128)
         s = guided_summary(df)

@@ -20,7 +20,7 @@ NUMERIC = ["f_true_at_x", "f_proxy_at_x", "error", "dist_to_opt", "proxy_gap", "
 
 @pytest.fixture(scope="module")
 def small():
-    return zl.studies.stability("rastrigin", 2, "lhs", 32, ["pso", "ga"], range(3), budget=240, **FAST)
+    return zl.studies.stability("rastrigin", 2, "lhs", 32, ["pso", "ga"], range(3), max_evals=240, **FAST)
 
 
 def test_rows_columns_and_pairing(small):
@@ -44,7 +44,7 @@ def test_rows_columns_and_pairing(small):
     assert df[df["on"] == "true"]["proxy_test_rmse"].isna().all()
     assert np.isfinite(prox["proxy_test_rmse"]).all()
     s = json.loads(df["settings"].iloc[0])
-    assert s["budget"] == 240 and s["proxy"]["max_iter"] == 30
+    assert s["max_evals"] == 240 and s["proxy"]["max_iter"] == 30
 
 
 def test_true_runs_are_the_plain_optimizer_runs(small):
@@ -61,7 +61,7 @@ def test_true_runs_are_the_plain_optimizer_runs(small):
 
 def test_reproducible_and_executor_gives_the_same(small):
     with ThreadPoolExecutor(2) as ex:
-        again = zl.studies.stability("rastrigin", 2, "lhs", 32, ["pso", "ga"], range(3), budget=240,
+        again = zl.studies.stability("rastrigin", 2, "lhs", 32, ["pso", "ga"], range(3), max_evals=240,
                                      executor=ex, **FAST)
     pd.testing.assert_frame_equal(small[NUMERIC], again[NUMERIC])
 
@@ -72,7 +72,7 @@ def test_seed_sources_are_independent_streams():
 
 
 def test_factorial_mode_and_checkpoint(tmp_path, monkeypatch):
-    kw = dict(budget=120, factorial=True, sampling_seeds=[0, 1], init_seeds=[0, 1],
+    kw = dict(max_evals=120, factorial=True, sampling_seeds=[0, 1], init_seeds=[0, 1],
               checkpoint=tmp_path, **FAST)
     df = zl.studies.stability("sphere", 2, "sobol", 16, "pso", [0, 1], **kw)
     prox = df[df["on"] == "proxy"]
@@ -117,8 +117,8 @@ def test_stability_errors():
         zl.studies.stability("sphere", 2, "grid", 32, "pso", [0])
     with pytest.raises(ValueError, match="optimizer.*pso, ga"):
         zl.studies.stability("sphere", 2, "lhs", 32, "cmaes", [0])
-    with pytest.raises(ValueError, match="budget"):
-        zl.studies.stability("sphere", 2, "lhs", 32, "ga", [0], budget=30)
+    with pytest.raises(ValueError, match="max_evals"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "ga", [0], max_evals=30)
     with pytest.raises(ValueError, match="only used with factorial"):
         zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0], init_seeds=[1])
     with pytest.raises(ValueError, match="seeds"):
@@ -151,8 +151,8 @@ def test_replication_tiny():
 
 
 def test_stability_grid_matches_single_settings():
-    grid = zl.studies.stability_grid(["sphere"], [2], ["lhs", "sobol"], 16, "pso", [0], budget=120, **FAST)
-    one = zl.studies.stability("sphere", 2, "sobol", 16, "pso", [0], budget=120, **FAST)
+    grid = zl.studies.stability_grid(["sphere"], [2], ["lhs", "sobol"], 16, "pso", [0], max_evals=120, **FAST)
+    one = zl.studies.stability("sphere", 2, "sobol", 16, "pso", [0], max_evals=120, **FAST)
     sub = grid[grid["scheme"] == "sobol"].reset_index(drop=True)
     pd.testing.assert_frame_equal(sub[NUMERIC], one[NUMERIC])
     assert set(grid["scheme"]) == {"lhs", "sobol"}
@@ -208,7 +208,7 @@ def test_paths_and_variance_figures():
 
 # ----------------------------------------------------------------------------- panel
 
-PANEL_FAST = dict(budget=200, n_grid=12, proxy_options=dict(hidden=(8,), max_iter=20))
+PANEL_FAST = dict(max_evals=200, n_grid=12, proxy_options=dict(hidden=(8,), max_iter=20))
 
 
 def test_update_stability_figure_in_place():
@@ -233,9 +233,9 @@ def test_stability_explorer_panel(monkeypatch):
     from zoo_lab.widgets import stability as wmod
 
     monkeypatch.setattr(wmod, "_PANEL_PROXY", dict(hidden=(8,), max_iter=20))
-    panel = zl.widgets.stability_explorer(n_samples=32, budget=500)
-    assert set(panel.controls) == {"function", "dim", "n_samples", "scheme", "optimizer", "seed", "budget"}
-    for name in ("dim", "seed", "budget"):
+    panel = zl.widgets.stability_explorer(n_samples=32, max_evals=500)
+    assert set(panel.controls) == {"function", "dim", "n_samples", "scheme", "optimizer", "seed", "max_evals"}
+    for name in ("dim", "seed", "max_evals"):
         assert panel.controls[name].continuous_update is False
     assert "true run" in panel.status.value
     panel.controls["optimizer"].value = "ga"

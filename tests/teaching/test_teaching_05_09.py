@@ -17,11 +17,11 @@ from zoo_lab.optimize import zo as zo_mod
 def test_steps_for_budget_matches_zo_sgd():
     f = zl.functions.get("sphere", 3)
     ref = T.solution("08.steps_for_budget")
-    for budget, q, difference in itertools.product((40, 57, 200), (1, 4), ("forward", "central")):
+    for max_evals, q, difference in itertools.product((40, 57, 200), (1, 4), ("forward", "central")):
         est = zl.estimators.make("gaussian", q=q, mu=1e-3, difference=difference)
-        res = zl.optimize.zo_sgd(f, np.ones(3), est, lr=1e-3, iters=10_000, budget=budget, seed=0)
-        assert res.n_iter == ref(budget, q, difference == "central")
-        assert res.n_evals <= budget
+        res = zl.optimize.zo_sgd(f, np.ones(3), est, lr=1e-3, iters=10_000, max_evals=max_evals, seed=0)
+        assert res.n_iter == ref(max_evals, q, difference == "central")
+        assert res.n_evals <= max_evals
 
 
 def test_adam_step_matches_the_optimizer_rule():

@@ -289,7 +289,7 @@ def test_study_plots_and_panel_update():
     )
     from zoo_lab.widgets.guided import guided_explorer, update_guided_figure
 
-    df = guided_queries_to_target(["sphere"], [4], proxy="exact", budget=300, lr=0.2, seeds=range(2))
+    df = guided_queries_to_target(["sphere"], [4], proxy="exact", max_evals=300, lr=0.2, seeds=range(2))
     assert set(df["method"]) == set(zl.studies.GUIDED_METHODS) and len(df) == 12
     s = guided_summary(df)
     assert (s.loc[s["method"] == "gaussian", "ratio_median"] == 1.0).all()
@@ -302,7 +302,7 @@ def test_study_plots_and_panel_update():
     panel = guided_explorer(dim=3, n_train=32, q=4)
     assert "rows to reach" in panel.status.value
     before = list(panel.figure.data[2].y)
-    text = update_guided_figure(panel.figure, "prior_guided", 3, 32, 4, budget=200)
+    text = update_guided_figure(panel.figure, "prior_guided", 3, 32, 4, max_evals=200)
     assert "prior_guided" in text and panel.figure.data[2].name == "prior_guided"
     assert list(panel.figure.data[2].y) != before
     with pytest.raises(ValueError, match="estimator"):
@@ -348,7 +348,7 @@ def test_materials_problem_rows_proxies_and_guided_run():
     with pytest.raises(ValueError, match="dim"):
         S.guided_problem("materials", 0)
     df = S.guided_queries_to_target(["materials"], [2], methods=("gaussian", "control_variate"),
-                                    q=2, lr=0.01, budget=60, target=0.5, seeds=[0])
+                                    q=2, lr=0.01, max_evals=60, target=0.5, seeds=[0])
     assert set(df["proxy_rows"]) == {10}
     assert (df["n_evals"] % 2 == 0).all() and (df["n_evals"] <= 60).all()
     assert df["reached"].all() and (df["queries"] % 2 == 0).all()

@@ -23,6 +23,7 @@ __all__ = [
     "check_float",
     "check_int",
     "check_size",
+    "renamed",
 ]
 
 # Refuse allocations above this many float64 elements up front (8 GiB) with a clear error
@@ -126,3 +127,26 @@ def _range_text(kind: str, minimum, maximum, strict: bool = False, strict_max: b
     if maximum is not None:
         return f"{kind} {'<' if strict_max else '<='} {maximum}"
     return kind
+
+
+def renamed(**old_to_new: str):
+    """Decorator: accept the old keyword names for one release, with a DeprecationWarning.
+
+    ``@renamed(budget="max_evals")`` lets ``f(budget=100)`` mean ``f(max_evals=100)``.
+    """
+    import functools
+    import warnings
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{fn.__name__}: got both {old}= (deprecated) and {new}=")
+                    warnings.warn(f"{fn.__name__}: {old}= is deprecated; use {new}=",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+        return inner
+    return wrap

@@ -16,7 +16,7 @@ import numpy as np
 
 from zoo_lab import sampling
 from zoo_lab._util.seeding import rng_from
-from zoo_lab._util.validate import check_float, check_int
+from zoo_lab._util.validate import check_float, check_int, renamed
 from zoo_lab.problems import heat
 
 __all__ = ["CalibrationTask", "BudgetExhausted", "capstone_task", "capstone_score", "capstone_baseline"]
@@ -32,10 +32,19 @@ class CalibrationTask:
 
     rod: heat.HeatRod
     observed: np.ndarray
-    budget: int
+    max_evals: int
     noise: float
     _k_true: np.ndarray = field(repr=False)
     runs_used: int = 0
+
+    @property
+    def budget(self) -> int:
+        """Deprecated name of ``max_evals`` (the solver runs allowed)."""
+        import warnings
+
+        warnings.warn("CalibrationTask.budget is deprecated; use .max_evals", DeprecationWarning,
+                      stacklevel=2)
+        return self.max_evals
 
     @property
     def bounds(self) -> np.ndarray:
@@ -50,23 +59,24 @@ class CalibrationTask:
     @property
     def runs_left(self) -> int:
         """Solver rows still allowed."""
-        return self.budget - self.runs_used
+        return self.max_evals - self.runs_used
 
     def run(self, K) -> np.ndarray:
         """Run the solver on conductivities K (m, zones) -> readings (m, n_readings); counts m rows."""
         K = np.atleast_2d(np.asarray(K, dtype=float))
         if K.ndim != 2 or K.shape[1] != self.zones:
             raise ValueError(f"K: expected shape (m, {self.zones}), got {np.shape(K)}")
-        if self.runs_used + len(K) > self.budget:
-            raise BudgetExhausted(f"budget: {len(K)} more runs would exceed {self.budget} "
+        if self.runs_used + len(K) > self.max_evals:
+            raise BudgetExhausted(f"budget: {len(K)} more runs would exceed {self.max_evals} "
                                   f"({self.runs_used} used); return your best estimate")
         self.runs_used += len(K)
         return self.rod(np.clip(K, self.bounds[:, 0], self.bounds[:, 1]))
 
 
-def capstone_task(zones: int = 4, budget: int = 200, noise: float = 1e-3, seed: int = 0) -> CalibrationTask:
-    """A fresh task: a small heat rod, noisy readings (std ``noise``), ``budget`` solver runs."""
-    zones, budget = check_int("zones", zones, 1), check_int("budget", budget, 1)
+@renamed(budget="max_evals")
+def capstone_task(zones: int = 4, max_evals: int = 200, noise: float = 1e-3, seed: int = 0) -> CalibrationTask:
+    """A fresh task: a small heat rod, noisy readings (std ``noise``), ``max_evals`` solver runs."""
+    zones, max_evals = check_int("zones", zones, 1), check_int("max_evals", max_evals, 1)
     noise = check_float("noise", noise, 0.0)
     rng_from(seed)  # the seed is checked like every other
     rod = heat.HeatRod(n_zones=int(zones), n_cells=max(32, 4 * int(zones)), n_steps=30, t_final=0.3)
@@ -75,7 +85,7 @@ def capstone_task(zones: int = 4, budget: int = 200, noise: float = 1e-3, seed: 
     k_true = rng.uniform(lo + 0.15 * (hi - lo), hi - 0.15 * (hi - lo), rod.n_zones)
     clean = rod(k_true[None])[0]
     observed = clean + float(noise) * rng.standard_normal(clean.shape)
-    return CalibrationTask(rod, observed, int(budget), float(noise), k_true)
+    return CalibrationTask(rod, observed, int(max_evals), float(noise), k_true)
 
 
 def capstone_score(task: CalibrationTask, k_hat) -> dict:
@@ -85,7 +95,7 @@ def capstone_score(task: CalibrationTask, k_hat) -> dict:
         raise ValueError(f"k_hat: expected shape ({task.zones},), got {k_hat.shape}")
     rel = np.abs(k_hat - task._k_true) / task._k_true
     return dict(rel_error=float(np.linalg.norm(k_hat - task._k_true) / np.linalg.norm(task._k_true)),
-                worst_zone=float(rel.max()), runs_used=task.runs_used, budget=task.budget)
+                worst_zone=float(rel.max()), runs_used=task.runs_used, max_evals=task.max_evals)
 
 
 def capstone_baseline(task: CalibrationTask, scheme: str = "lhs", seed: int = 0) -> np.ndarray:

@@ -14,6 +14,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from zoo_lab._util.seeding import rng_from
+from zoo_lab._util.validate import renamed
 from zoo_lab.optimize.zo import zo_sgd
 from zoo_lab.zo.estimators import Estimator, make
 
@@ -313,7 +314,8 @@ def zo_iterations_vs_d(dims=(8, 16, 32, 64, 128), tol: float = 1e-3, kappa: floa
     return pd.DataFrame(rows)
 
 
-def budget_tradeoff(qs=(1, 2, 4, 8, 16, 32), d: int = 32, budget: int = 800,
+@renamed(budget="max_evals")
+def budget_tradeoff(qs=(1, 2, 4, 8, 16, 32), d: int = 32, max_evals: int = 800,
                     kappa: float = 4.0, seeds=range(5), mu: float = 1e-6) -> pd.DataFrame:
     """Final f/f₀ at a fixed query budget for ZO-SGD with q directions per step (forward).
 
@@ -326,7 +328,7 @@ def budget_tradeoff(qs=(1, 2, 4, 8, 16, 32), d: int = 32, budget: int = 800,
     rows = []
     for q, s in itertools.product(qs, seeds):
         eta = 1 / (kappa * (1 + (d + 1) / q))
-        res = zo_sgd(f, x0, make("gaussian", q=q, mu=mu), lr=eta, max_evals=budget, seed=s)
+        res = zo_sgd(f, x0, make("gaussian", q=q, mu=mu), lr=eta, max_evals=max_evals, seed=s)
         # the final iterate's value (res.fun is the best iterate's)
         rows.append(dict(q=q, seed=s, steps=res.n_iter, n_evals=res.n_evals, rel_f=res.fun_last / f0,
                          rate_per_query=q / ((q + d + 1) * (q + 1))))

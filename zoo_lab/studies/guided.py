@@ -35,7 +35,7 @@ import torch
 from zoo_lab import optimize, sampling
 from zoo_lab._util.seeding import rng_from
 from zoo_lab._util.threads import torch_threads
-from zoo_lab._util.validate import check_choice
+from zoo_lab._util.validate import check_choice, renamed
 from zoo_lab.problems import functions, heat
 from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.zo import estimators
@@ -159,12 +159,13 @@ def _start(prob: GuidedProblem, seed) -> np.ndarray:
     return mid + half * rng.uniform(0.25, 0.5, prob.dim) * rng.choice([-1.0, 1.0], prob.dim)
 
 
+@renamed(budget="max_evals")
 def guided_run(prob: GuidedProblem, method: str, proxy=None, *, q: int = 10, mu: float = 1e-4,
-               lr: float = 0.05, budget: int = 2000, target: float = 1e-2, alpha: float = 0.5,
+               lr: float = 0.05, max_evals: int = 2000, target: float = 1e-2, alpha: float = 0.5,
                seed=0):
     """One ZO-Adam run of ``method``; returns (OptimizeResult, queries to target or NaN, f₀).
 
-    ``budget`` and the returned queries count program rows: objective rows × ``prob.rows_per_eval``
+    ``max_evals`` and the returned queries count program rows: objective rows × ``prob.rows_per_eval``
     (``res.n_evals`` and ``res.history`` stay in objective rows).
     """
     x0 = _start(prob, seed)
@@ -172,41 +173,42 @@ def guided_run(prob: GuidedProblem, method: str, proxy=None, *, q: int = 10, mu:
     f_target = prob.f_opt + target * (f0 - prob.f_opt)
     est = _estimator(method, proxy, q, mu, prob.dim, alpha)
     k = prob.rows_per_eval
-    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, max_evals=budget // k, iters=budget,
+    res = optimize.zo_adam(prob.fun, x0, est, lr=lr, max_evals=max_evals // k, iters=max_evals,
                            bounds=prob.bounds, f_target=f_target, seed=seed)
     hit = res.history["current_fun"] <= f_target
     queries = float(k * res.history["n_evals"][np.argmax(hit)]) if hit.any() else np.nan
     return res, queries, f0
 
 
+@renamed(budget="max_evals")
 def guided_queries_to_target(problems=("sphere",), dims=(10,), methods=GUIDED_METHODS,
                              proxy: str = "shifted", *, shift: float = 0.05, n_train: int = 128,
-                             q: int = 10, mu: float = 1e-4, lr: float = 0.05, budget: int = 2000,
+                             q: int = 10, mu: float = 1e-4, lr: float = 0.05, max_evals: int = 2000,
                              target: float = 1e-2, alpha: float = 0.5, seeds=range(5),
                              progress: bool = False) -> pd.DataFrame:
     """Tidy table: one row per (problem, dim, method, seed) with real queries to the target.
 
     ``queries`` is NaN when the budget ran out first; ``f_gap`` = (f − f*)/(f₀ − f*) at the end.
-    ``queries``, ``n_evals`` and ``budget`` count program rows (materials: EMT rows);
+    ``queries``, ``n_evals`` and ``max_evals`` count program rows (materials: EMT rows);
     ``proxy_rows`` are the program rows paid once to build the proxy (not in ``queries``).
     The proxy is built once per (problem, dim, seed) and shared by the guided methods.
     """
     common = dict(methods=list(methods), proxy=proxy, shift=shift, n_train=n_train, q=q, mu=mu,
-                  lr=lr, budget=budget, target=target, alpha=alpha)
+                  lr=lr, max_evals=max_evals, target=target, alpha=alpha)
     settings = [dict(g, **common) for g in grid(problem=problems, dim=dims, seed=seeds)]
     with torch_threads(1):
         return sweep(_queries_rows, settings, progress=progress, desc="queries to target")
 
 
 def _queries_rows(problem: str, dim: int, seed: int, methods, proxy: str, shift: float,
-                  n_train: int, q: int, mu: float, lr: float, budget: int, target: float,
+                  n_train: int, q: int, mu: float, lr: float, max_evals: int, target: float,
                   alpha: float) -> list[dict]:
     """One (problem, dim, seed): build its proxy once, run every method on it."""
     prob = guided_problem(problem, dim)
     prox = guided_proxy(prob, proxy, shift=shift, n_train=n_train, seed=seed)
     rows = []
     for m in methods:
-        res, queries, f0 = guided_run(prob, m, prox, q=q, mu=mu, lr=lr, budget=budget,
+        res, queries, f0 = guided_run(prob, m, prox, q=q, mu=mu, lr=lr, max_evals=max_evals,
                                       target=target, alpha=alpha, seed=seed)
         gap = (res.fun - prob.f_opt) / (f0 - prob.f_opt) if f0 != prob.f_opt else 0.0
         rows.append(dict(problem=problem, dim=dim, method=m, proxy=proxy, seed=int(seed),

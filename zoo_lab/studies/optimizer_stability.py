@@ -44,7 +44,7 @@ from zoo_lab import sampling
 from zoo_lab._util.counting import CountingObjective
 from zoo_lab._util.seeding import rng_from
 from zoo_lab._util.threads import torch_threads
-from zoo_lab._util.validate import check_choice, check_int
+from zoo_lab._util.validate import check_choice, check_int, renamed
 from zoo_lab.problems import functions
 from zoo_lab.studies.engine import run_tasks
 
@@ -118,13 +118,13 @@ class _Tracker(CountingObjective):
         return y
 
 
-def _run_optimizer(name: str, fun: Callable, bounds: np.ndarray, budget: int, pop: int, seed: int,
+def _run_optimizer(name: str, fun: Callable, bounds: np.ndarray, max_evals: int, pop: int, seed: int,
                    options: dict):
     from zoo_lab import optimize
 
     if name == "pso":
-        return optimize.pso(fun, bounds, n_particles=pop, max_evals=budget, seed=seed, **options)
-    return optimize.ga(fun, bounds, pop_size=pop, max_evals=budget, seed=seed, **options)
+        return optimize.pso(fun, bounds, n_particles=pop, max_evals=max_evals, seed=seed, **options)
+    return optimize.ga(fun, bounds, pop_size=pop, max_evals=max_evals, seed=seed, **options)
 
 
 def _basin_hit(problem: _Problem, x: np.ndarray) -> tuple[bool, float]:
@@ -146,14 +146,14 @@ def _plateau(proxy: Callable, x: np.ndarray, bounds: np.ndarray, f0: float) -> b
     return bool(np.all(np.abs(v - f0) <= 1e-9 * (1.0 + abs(f0))))
 
 
-def _one_run(problem: _Problem, on: str, objective: Callable, proxy, optimizer: str, budget: int,
+def _one_run(problem: _Problem, on: str, objective: Callable, proxy, optimizer: str, max_evals: int,
              pop: int, seed: int, options: dict, keep: list | None = None) -> dict:
     """One optimizer run; the returned point judged on the true function and the proxy.
 
     ``keep``, if given, receives the optimizer's result object.
     """
     tr = _Tracker(objective, problem)
-    res = _run_optimizer(optimizer, tr, problem.bounds, budget, pop, _seed(seed, "optimizer"), options)
+    res = _run_optimizer(optimizer, tr, problem.bounds, max_evals, pop, _seed(seed, "optimizer"), options)
     if keep is not None:
         keep.append(res)
     x = np.asarray(res.x, dtype=float)
@@ -202,7 +202,7 @@ def _proxy_task_body(spec: dict) -> list[dict]:
     rows = []
     for optimizer in spec["optimizers"]:
         for s in spec["seeds"]:
-            r = _one_run(p, "proxy", net, net, optimizer, spec["budget"], spec["pop"][optimizer], s,
+            r = _one_run(p, "proxy", net, net, optimizer, spec["max_evals"], spec["pop"][optimizer], s,
                          spec["optimizer_options"].get(optimizer, {}))
             rows.append({**spec["labels"], **common, **r, "pop_size": spec["pop"][optimizer],
                          "settings": spec["settings"][optimizer]})
@@ -215,7 +215,7 @@ def _true_task(spec: dict) -> list[dict]:
     rows = []
     for optimizer in spec["optimizers"]:
         for s in spec["seeds"]:
-            r = _one_run(p, "true", p, None, optimizer, spec["budget"], spec["pop"][optimizer], s,
+            r = _one_run(p, "true", p, None, optimizer, spec["max_evals"], spec["pop"][optimizer], s,
                          spec["optimizer_options"].get(optimizer, {}))
             rows.append(dict(spec["labels"], sampling_seed=-1, init_seed=-1, n_train=0,
                              proxy_test_rmse=math.nan, proxy_test_nrmse=math.nan,
@@ -224,7 +224,7 @@ def _true_task(spec: dict) -> list[dict]:
     return rows
 
 
-def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds, budget: int,
+def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds, max_evals: int,
           pop_size, optimizer_options, proxy_options, factorial: bool, sampling_seeds, init_seeds,
           bounds, scale: float, n_test: int, labels: dict | None = None) -> list:
     """Validate one setting and return its tasks: one per proxy, plus the paired true runs."""
@@ -235,7 +235,7 @@ def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds
     if bad or not optimizers:
         raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
     n_samples = check_int("n_samples", n_samples, 8)
-    budget = check_int("budget", budget, 10)
+    max_evals = check_int("max_evals", max_evals, 10)
     seeds = _check_seeds("seeds", seeds)
     pops = {"pso": 40, "ga": 60}
     if isinstance(pop_size, dict):
@@ -243,8 +243,8 @@ def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds
     elif pop_size is not None:
         pops = {o: int(pop_size) for o in pops}
     for o in optimizers:
-        if budget < pops[o]:
-            raise ValueError(f"budget: {budget} is below the {o} population {pops[o]}")
+        if max_evals < pops[o]:
+            raise ValueError(f"max_evals: {max_evals} is below the {o} population {pops[o]}")
     popts = dict(hidden=(64, 64), activation="tanh", optimizer="lbfgs", max_iter=500)
     popts.update(proxy_options or {})
     oopts = {o: dict((optimizer_options or {}).get(o, {})) for o in optimizers}
@@ -257,13 +257,13 @@ def _plan(function: str, dim: int, scheme: str, n_samples: int, optimizer, seeds
             raise ValueError("sampling_seeds, init_seeds: only used with factorial=True")
         groups = [(s, s, [s]) for s in seeds]
     lab = dict(function=function, dim=int(dim), scheme=scheme, n_samples=int(n_samples),
-               budget=int(budget), factorial=bool(factorial))
+               max_evals=int(max_evals), factorial=bool(factorial))
     settings = {o: json.dumps(dict(lab, proxy=popts, optimizer_options=oopts[o], pop_size=pops[o],
                                    bounds=problem.bounds.tolist(), scale=scale), default=str)
                 for o in optimizers}
     lab.update(labels or {})
     base = dict(function=function, dim=int(dim), bounds=problem.bounds.tolist(), scale=scale,
-                budget=int(budget), pop=pops, optimizers=optimizers, optimizer_options=oopts,
+                max_evals=int(max_evals), pop=pops, optimizers=optimizers, optimizer_options=oopts,
                 labels=lab, settings=settings)
     tasks = [(_proxy_task, dict(base, scheme=scheme, n_samples=int(n_samples), sampling_seed=ss,
                                 init_seed=si, seeds=list(os_), proxy_options=popts, n_test=n_test,
@@ -286,9 +286,10 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return df.sort_values(keys, ignore_index=True, kind="stable")
 
 
+@renamed(budget="max_evals")
 def stability(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs", n_samples: int = 256,
               optimizer: str | Sequence[str] = "pso", seeds: Iterable[int] = range(15), *,
-              budget: int = 4000, pop_size: int | dict | None = None,
+              max_evals: int = 4000, pop_size: int | dict | None = None,
               optimizer_options: dict | None = None, proxy_options: dict | None = None,
               factorial: bool = False, sampling_seeds: Iterable[int] | None = None,
               init_seeds: Iterable[int] | None = None, bounds=None, scale: float = 1.0,
@@ -301,7 +302,7 @@ def stability(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs", n_
     plateau, n_evals, proxy_test_rmse, ...`` and the settings. ``on`` is ``"proxy"``
     or ``"true"``. ``scheme`` is a :data:`zoo_lab.sampling.SCHEMES` name or
     ``"gaussian"`` (N(x*, (half-width/3)^2), the reference paper's third set).
-    ``budget`` is the evaluation budget of every run (equal for PSO and GA);
+    ``max_evals`` is the evaluation budget of every run (equal for PSO and GA);
     ``pop_size`` defaults to 40 (PSO) and 60 (GA). ``proxy_options`` go to
     :func:`zoo_lab.surrogate.proxy.fit` (default: tanh (64, 64), L-BFGS, 500 iterations).
     ``bounds``/``scale`` re-box the function and divide it by ``scale``.
@@ -309,16 +310,17 @@ def stability(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs", n_
     ``checkpoint`` is a folder where finished tasks are stored so a stopped study
     resumes where it was.
     """
-    tasks = _plan(function, dim, scheme, n_samples, optimizer, seeds, budget, pop_size,
+    tasks = _plan(function, dim, scheme, n_samples, optimizer, seeds, max_evals, pop_size,
                   optimizer_options, proxy_options, factorial, sampling_seeds, init_seeds, bounds,
                   scale, n_test)
     return _frame(run_tasks(tasks, executor=executor, progress=progress, checkpoint=checkpoint,
                              desc=f"{function} {dim}D {scheme}"))
 
 
+@renamed(budget="max_evals")
 def stability_grid(functions_: Sequence[str], dims: Sequence[int], schemes: Sequence[str],
                    n_samples: int, optimizer: str | Sequence[str] = ("pso", "ga"),
-                   seeds: Iterable[int] = range(15), *, budget: int = 4000,
+                   seeds: Iterable[int] = range(15), *, max_evals: int = 4000,
                    pop_size: int | dict | None = None, optimizer_options: dict | None = None,
                    proxy_options: dict | None = None, n_test: int = 2048, executor=None,
                    progress: bool = False, checkpoint: str | Path | None = None) -> pd.DataFrame:
@@ -326,7 +328,7 @@ def stability_grid(functions_: Sequence[str], dims: Sequence[int], schemes: Sequ
     seeds = list(seeds)
     tasks = []
     for name, d, sch in itertools.product(functions_, dims, schemes):
-        tasks += _plan(name, d, sch, n_samples, optimizer, seeds, budget, pop_size,
+        tasks += _plan(name, d, sch, n_samples, optimizer, seeds, max_evals, pop_size,
                        optimizer_options, proxy_options, False, None, None, None, 1.0, n_test)
     if not tasks:
         raise ValueError("functions_, dims, schemes: every one must be non-empty")
@@ -334,8 +336,9 @@ def stability_grid(functions_: Sequence[str], dims: Sequence[int], schemes: Sequ
                              desc="stability grid"))
 
 
+@renamed(budget="max_evals")
 def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs",
-                   n_samples: int = 256, optimizer: str = "pso", seed: int = 0, budget: int = 2000,
+                   n_samples: int = 256, optimizer: str = "pso", seed: int = 0, max_evals: int = 2000,
                    pop_size: int | None = None, proxy_options: dict | None = None,
                    optimizer_options: dict | None = None) -> dict:
     """One case in full, for figures and panels: the proxy, and both runs with their trajectories.
@@ -364,7 +367,7 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
         runs, rows = {}, []
         for on, objective in (("true", p), ("proxy", net)):
             keep: list = []
-            rows.append(_one_run(p, on, objective, net if on == "proxy" else None, optimizer, budget,
+            rows.append(_one_run(p, on, objective, net if on == "proxy" else None, optimizer, max_evals,
                                  pop, seed, opts, keep))
             runs[on] = keep[0]
         return dict(function=p, bounds=p.bounds, x_opt=p.x_opt, f_opt=p.f_opt, proxy=net, X_train=X,

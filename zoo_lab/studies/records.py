@@ -47,16 +47,16 @@ class _Record:
     slice_settings: dict = field(default_factory=dict)
 
 
-def _grid(*, functions, dims, schemes, n_samples, seeds, budget, hidden, max_iter, executor=None):
+def _grid(*, functions, dims, schemes, n_samples, seeds, max_evals, hidden, max_iter, executor=None):
     return stability_grid(list(functions), list(dims), list(schemes), n_samples, ("pso", "ga"),
-                          range(seeds), budget=budget,
+                          range(seeds), max_evals=max_evals,
                           proxy_options=dict(hidden=tuple(hidden), max_iter=max_iter),
                           executor=executor, progress=executor is None)
 
 
-def _factorial(*, function, dim, scheme, n_samples, levels, budget, hidden, max_iter, executor=None):
+def _factorial(*, function, dim, scheme, n_samples, levels, max_evals, hidden, max_iter, executor=None):
     return stability(function, dim, scheme, n_samples, ("pso", "ga"), range(levels), factorial=True,
-                     budget=budget, proxy_options=dict(hidden=tuple(hidden), max_iter=max_iter),
+                     max_evals=max_evals, proxy_options=dict(hidden=tuple(hidden), max_iter=max_iter),
                      executor=executor)
 
 
@@ -70,7 +70,7 @@ def _replication(*, scale, functions, dims, datasets, runs, optimizers, independ
 
 
 _GRID = dict(functions=["rastrigin", "ackley", "rosenbrock", "styblinski_tang"], dims=[2, 4, 10],
-             schemes=["uniform", "lhs", "sobol"], n_samples=256, seeds=15, budget=4000,
+             schemes=["uniform", "lhs", "sobol"], n_samples=256, seeds=15, max_evals=4000,
              hidden=[64, 64], max_iter=500)
 
 RECORDS: dict[str, _Record] = {
@@ -81,7 +81,7 @@ RECORDS: dict[str, _Record] = {
     "stability_factorial": _Record(
         "notebook 06 §4: full factorial of sampling x init x optimizer seeds, rastrigin 2D, LHS",
         _factorial,
-        dict(function="rastrigin", dim=2, scheme="lhs", n_samples=256, levels=5, budget=4000,
+        dict(function="rastrigin", dim=2, scheme="lhs", n_samples=256, levels=5, max_evals=4000,
              hidden=[64, 64], max_iter=500),
         dict(levels=1)),
     "replication_2301_07102": _Record(

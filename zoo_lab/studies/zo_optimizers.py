@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from zoo_lab._util.validate import check_choice, check_float, check_int
+from zoo_lab._util.validate import check_choice, check_float, check_int, renamed
 from zoo_lab.optimize import peers, zo
 from zoo_lab.problems import functions, heat
 from zoo_lab.zo import estimators
@@ -82,8 +82,8 @@ def zo_problem(name: str, dim: int = 10) -> ZOProblem:
 class _Recorder:
     """Objective seen by an optimizer: adds noise, counts rows, logs the best clean value."""
 
-    def __init__(self, problem: ZOProblem, noise: float, rng: np.random.Generator, budget: int):
-        self.p, self.noise, self.rng, self.budget = problem, float(noise), rng, budget
+    def __init__(self, problem: ZOProblem, noise: float, rng: np.random.Generator, max_evals: int):
+        self.p, self.noise, self.rng, self.max_evals = problem, float(noise), rng, max_evals
         self.n, self.best = 0, np.inf
         self.evals: list[int] = []
         self.gaps: list[float] = []
@@ -101,7 +101,7 @@ class _Recorder:
 
     def scalar(self, x) -> float:
         """One point, for scipy; past the budget it raises so Nelder-Mead stops exactly there."""
-        if self.n >= self.budget:
+        if self.n >= self.max_evals:
             raise _Spent
         return float(self(np.asarray(x)[None])[0])
 
@@ -116,22 +116,22 @@ def _schedule(kind: str, value: float) -> Callable[[int], float]:
     return lambda k: value / np.sqrt(k + 1.0)
 
 
-def _run_one(problem: ZOProblem, method: str, budget: int, seed: int, q: int, mu: float, lr: float,
+def _run_one(problem: ZOProblem, method: str, max_evals: int, seed: int, q: int, mu: float, lr: float,
              lr_schedule: str, mu_schedule: str, noise: float, difference: str) -> _Recorder:
     rng = np.random.default_rng([seed, 7])
-    rec = _Recorder(problem, noise, rng, budget)
+    rec = _Recorder(problem, noise, rng, max_evals)
     if method == "nelder_mead":
         from scipy.optimize import minimize
 
         x0 = problem.x0 + 0.0
         try:
             minimize(rec.scalar, x0, method="Nelder-Mead", bounds=problem.bounds,
-                     options=dict(maxfev=budget, xatol=1e-12, fatol=1e-14))
+                     options=dict(maxfev=max_evals, xatol=1e-12, fatol=1e-14))
         except _Spent:
             pass
         return rec
     if method == "cmaes":
-        peers.cmaes(rec, problem.bounds, max_evals=budget, seed=seed)
+        peers.cmaes(rec, problem.bounds, max_evals=max_evals, seed=seed)
         return rec
     est = estimators.make("gaussian", q=q, mu=mu, difference=difference)
     mus = _schedule(mu_schedule, mu)
@@ -139,13 +139,14 @@ def _run_one(problem: ZOProblem, method: str, budget: int, seed: int, q: int, mu
     def next_mu(k, x, f):  # combine() reads μ from its query, so this changes the *next* step only
         est.mu = float(mus(k + 1))
 
-    _RUNNERS[method](rec, problem.x0 + 0.0, est, lr=_schedule(lr_schedule, lr), iters=10 * budget,
-                     budget=budget, bounds=problem.bounds, seed=seed, callback=next_mu)
+    _RUNNERS[method](rec, problem.x0 + 0.0, est, lr=_schedule(lr_schedule, lr), iters=10 * max_evals,
+                     max_evals=max_evals, bounds=problem.bounds, seed=seed, callback=next_mu)
     return rec
 
 
+@renamed(budget="max_evals")
 def zo_convergence(problem: str | ZOProblem = "sphere", dim: int = 10,
-                   methods: Sequence[str] = ZO_OPTIMIZERS + ZO_BASELINES, *, budget: int = 2000,
+                   methods: Sequence[str] = ZO_OPTIMIZERS + ZO_BASELINES, *, max_evals: int = 2000,
                    seeds: Sequence[int] = range(5), q: int = 10, mu: float = 1e-3,
                    lr: float | dict = 0.05, lr_schedule: str = "constant",
                    mu_schedule: str = "constant", noise: float = 0.0,
@@ -163,29 +164,29 @@ def zo_convergence(problem: str | ZOProblem = "sphere", dim: int = 10,
         raise ValueError(f"methods: got {list(methods)!r}; allowed: {', '.join(allowed)}")
     check_choice("lr_schedule", lr_schedule, SCHEDULES)
     check_choice("mu_schedule", mu_schedule, SCHEDULES)
-    budget = check_int("budget", budget, 2 * q + 2)  # two estimates at least
+    max_evals = check_int("max_evals", max_evals, 2 * q + 2)  # two estimates at least
     noise = check_float("noise", noise, 0.0)  # standard deviation
     rows = []
     for method, seed in itertools.product(methods, seeds):
         step = lr.get(method, np.nan) if isinstance(lr, dict) else lr
         if method in ZO_OPTIMIZERS and not (isinstance(step, int | float) and step > 0):
             raise ValueError(f"lr: expected a float > 0 for {method}, got {step!r}")
-        rec = _run_one(p, method, int(budget), int(seed), q, mu, float(step), lr_schedule,
+        rec = _run_one(p, method, int(max_evals), int(seed), q, mu, float(step), lr_schedule,
                        mu_schedule, float(noise), difference)
         for n, g in zip(rec.evals, rec.gaps, strict=True):
             rows.append(dict(problem=p.name, dim=p.dim, method=method, seed=int(seed), n_evals=n,
                              gap=g, q=q, mu=mu, lr=step, lr_schedule=lr_schedule,
-                             mu_schedule=mu_schedule, noise=float(noise), budget=int(budget)))
+                             mu_schedule=mu_schedule, noise=float(noise), max_evals=int(max_evals)))
     return pd.DataFrame(rows)
 
 
 def zo_summary(df: pd.DataFrame, at: Sequence[int] | None = None) -> pd.DataFrame:
     """Median and quartiles over seeds of the best gap reached within each of the budgets ``at``."""
-    at = sorted(at) if at is not None else [int(df["budget"].max())]
+    at = sorted(at) if at is not None else [int(df["max_evals"].max())]
     out = []
     for (method, *_), g in df.groupby(["method", "problem", "dim", "noise"], sort=False):
         for b in at:
             best = g[g["n_evals"] <= b].groupby("seed")["gap"].min()
-            out.append(dict(method=method, budget=b, gap_median=best.median(),
+            out.append(dict(method=method, max_evals=b, gap_median=best.median(),
                             gap_q25=best.quantile(0.25), gap_q75=best.quantile(0.75), seeds=len(best)))
     return pd.DataFrame(out)

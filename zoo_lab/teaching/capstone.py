@@ -79,7 +79,7 @@ def _calibrate_design(task):
 
 @coding_exercise("09.calibrate", title="calibrate the heat rod within the budget", stub="my_calibrate",
                  cases=_calibrate_cases, compare=_close,
-                 describe=lambda task: f"a fresh task ({task.zones} zones, {task.budget} runs)",
+                 describe=lambda task: f"a fresh task ({task.zones} zones, {task.max_evals} runs)",
                  hint="within 5 % of the reference calibration: run an optimizer on the misfit of "
                       "task.run(K) against task.observed, and stop before task.runs_left reaches 0",
                  more_hint="Nelder-Mead from the middle of the box reaches about 1 % with 200 runs; "
@@ -112,7 +112,7 @@ def _calibrate(task: CalibrationTask):
 RUBRIC_POINTS: dict[str, tuple[int, str]] = {
     "accuracy": (30, "relative error of k̂ (capstone_score): 30 below 2 %, 20 below 5 %, 10 below "
                      "the design baseline's error, 0 otherwise"),
-    "budget": (15, "every solver run goes through task.run and the budget is never exceeded "
+    "max_evals": (15, "every solver run goes through task.run and the budget is never exceeded "
                    "(no BudgetExhausted escapes); unused runs are fine"),
     "choice": (20, "the method is justified from the course: dimension and smoothness (08: "
                    "Nelder-Mead/CMA-ES in low d), noise (08: μ against σ), cost per run, whether a "

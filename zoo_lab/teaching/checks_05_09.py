@@ -293,12 +293,12 @@ def _steps_cases():
     return [(1000, 10, False), (1000, 10, True), (57, 4, False), (12, 5, True), (500, 1, False)]
 
 
-def _steps_naive(budget, q, central):
-    return budget // (2 * q if central else q + 1)
+def _steps_naive(max_evals, q, central):
+    return max_evals // (2 * q if central else q + 1)
 
 
-def _steps_no_x(budget, q, central):
-    return (budget - 1) // (2 * q if central else q + 1)
+def _steps_no_x(max_evals, q, central):
+    return (max_evals - 1) // (2 * q if central else q + 1)
 
 
 @coding_exercise("08.steps_for_budget", title="ZO steps that fit in a budget", stub="my_steps",
@@ -308,7 +308,7 @@ def _steps_no_x(budget, q, central):
                  more_hint="(budget − 1) // cost with cost = q + 1 forward, 2q + 1 central",
                  mistakes={_steps_naive: "keep one row for the final evaluation of the last point",
                            _steps_no_x: "central steps also evaluate f(x) itself: 2q + 1 rows"})
-def _steps_for_budget(budget, q, central):
-    """Reference: steps of :func:`zoo_lab.optimize.zo_sgd` within ``budget`` rows (q directions)."""
+def _steps_for_budget(max_evals, q, central):
+    """Reference: steps of :func:`zoo_lab.optimize.zo_sgd` within ``max_evals`` rows (q directions)."""
     cost = 2 * q + 1 if central else q + 1
-    return (budget - 1) // cost
+    return (max_evals - 1) // cost

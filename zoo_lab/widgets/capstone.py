@@ -6,6 +6,7 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo_lab._util.validate import renamed
 from zoo_lab.plots._style import base_layout, color_for
 from zoo_lab.studies.capstone import capstone_task
 from zoo_lab.studies.zo_optimizers import ZOProblem, zo_convergence
@@ -27,16 +28,17 @@ def _empty_figure() -> go.Figure:
     return base_layout(fig, None, height=420, width=760)
 
 
-def update_capstone_figure(fig: go.Figure, zones: int, budget: int, noise: float, seed: int = 0) -> str:
+@renamed(budget="max_evals")
+def update_capstone_figure(fig: go.Figure, zones: int, max_evals: int, noise: float, seed: int = 0) -> str:
     """Run every method of :data:`CAPSTONE_METHODS` on one fresh task; redraw misfit against runs."""
-    task = capstone_task(int(zones), int(budget), float(noise), seed=int(seed))
+    task = capstone_task(int(zones), int(max_evals), float(noise), seed=int(seed))
     rod, obs, b = task.rod, task.observed, task.bounds
 
     def misfit(X):
         return np.mean((rod(np.clip(X, b[:, 0], b[:, 1])) - obs) ** 2, axis=1)
 
     p = ZOProblem("heat", misfit, b, 0.0, b.mean(1), np.full(task.zones, np.nan))
-    df = zo_convergence(p, methods=CAPSTONE_METHODS, budget=int(budget), seeds=[int(seed)], q=4,
+    df = zo_convergence(p, methods=CAPSTONE_METHODS, max_evals=int(max_evals), seeds=[int(seed)], q=4,
                         mu=1e-3, lr=_LR)
     parts = []
     with fig.batch_update():
@@ -44,16 +46,17 @@ def update_capstone_figure(fig: go.Figure, zones: int, budget: int, noise: float
             g = df[df["method"] == m]
             trace.x, trace.y = g["n_evals"], np.maximum(g["gap"], 1e-16)
             parts.append(f"{m}: {g['gap'].min():.2g}")
-        fig.data[-1].x, fig.data[-1].y = [1, int(budget)], [max(noise**2, 1e-16)] * 2
-        fig.layout.title.text = f"heat rod, {zones} zones, {budget} runs, reading noise σ = {noise:g}"
+        fig.data[-1].x, fig.data[-1].y = [1, int(max_evals)], [max(noise**2, 1e-16)] * 2
+        fig.layout.title.text = f"heat rod, {zones} zones, {max_evals} runs, reading noise σ = {noise:g}"
     return f"best misfit (noise floor {noise**2:.1g}): " + "; ".join(parts)
 
 
-def capstone_explorer(zones: int = 4, budget: int = 200, noise: float = 1e-3) -> W.VBox:
+@renamed(budget="max_evals")
+def capstone_explorer(zones: int = 4, max_evals: int = 200, noise: float = 1e-3) -> W.VBox:
     """A panel: the course's derivative-free and ZO methods on the calibration task, as budget and noise change."""
     fig = go.FigureWidget(_empty_figure())
     controls = dict(zones=int_slider(zones, 2, 8, "zones"),
-                    budget=int_slider(budget, 40, 600, "solver runs", step=20),
+                    max_evals=int_slider(max_evals, 40, 600, "solver runs", step=20),
                     noise=float_log_slider(noise, -5, -1, "reading noise σ"))
     status = status_line()
     refresh = wire(controls, lambda **v: update_capstone_figure(fig, **v), status)

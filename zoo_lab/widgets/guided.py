@@ -6,6 +6,7 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo_lab._util.validate import renamed
 from zoo_lab.plots._style import base_layout, color_for
 from zoo_lab.studies.guided import guided_problem, guided_proxy, guided_run
 from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
@@ -26,8 +27,9 @@ def _empty_figure() -> go.Figure:
     return base_layout(fig, None, height=420, width=760)
 
 
+@renamed(budget="max_evals")
 def update_guided_figure(fig: go.Figure, estimator: str, dim: int, n_train: int, q: int,
-                         seed: int = 0, function: str = "zakharov", budget: int = 1500,
+                         seed: int = 0, function: str = "zakharov", max_evals: int = 1500,
                          lr: float = 0.05, target: float = 0.1,
                          _cache: dict | None = None) -> str:
     """Rerun plain Gaussian ZO, proxy-only and ``estimator`` (NN proxy on ``n_train`` Sobol points)."""
@@ -43,9 +45,9 @@ def update_guided_figure(fig: go.Figure, estimator: str, dim: int, n_train: int,
             _cache[key] = prox
     lines, summary = [], []
     for method in ("gaussian", "proxy_only", estimator):
-        res, queries, f0 = guided_run(prob, method, prox, q=q, lr=lr, budget=budget, target=target,
+        res, queries, f0 = guided_run(prob, method, prox, q=q, lr=lr, max_evals=max_evals, target=target,
                                       seed=seed)
-        gap = (res.history["fun"] - prob.f_opt) / (f0 - prob.f_opt)
+        gap = (res.history["current_fun"] - prob.f_opt) / (f0 - prob.f_opt)
         lines.append((res.history["n_evals"], np.maximum(gap, 1e-12)))
         summary.append(f"{method}: " + (f"<b>{queries:.0f}</b>" if np.isfinite(queries) else "missed"))
     with fig.batch_update():

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab import sampling
+from zoo_lab._util.validate import renamed
 from zoo_lab.plots.stability import _path_xy, paths_figure
 from zoo_lab.studies.optimizer_stability import STABILITY_OPTIMIZERS, stability_case
 from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
@@ -46,15 +47,16 @@ def _empty_figure() -> go.FigureWidget:
     return go.FigureWidget(fig)
 
 
+@renamed(budget="max_evals")
 def update_stability_figure(fig: go.FigureWidget, function: str, dim: int, n_samples: int,
-                            scheme: str, optimizer: str, seed: int = 0, budget: int = 2000,
+                            scheme: str, optimizer: str, seed: int = 0, max_evals: int = 2000,
                             n_grid: int = 60, max_particles: int = 20,
                             proxy_options: dict | None = None) -> str:
     """Refit the proxy, rerun both optimizations and redraw ``fig`` in place; return a summary line."""
     if function not in STABILITY_FUNCTIONS:
         raise ValueError(f"function: got {function!r}; allowed: {', '.join(STABILITY_FUNCTIONS)}")
     case = stability_case(function, int(dim), scheme, int(n_samples), optimizer, int(seed),
-                          budget=int(budget), proxy_options=proxy_options or _PANEL_PROXY)
+                          max_evals=int(max_evals), proxy_options=proxy_options or _PANEL_PROXY)
     b, x_opt = case["bounds"], case["x_opt"]
     rows = case["rows"].set_index("on")
     with fig.batch_update():
@@ -82,9 +84,10 @@ def update_stability_figure(fig: go.FigureWidget, function: str, dim: int, n_sam
             f"proxy test NRMSE {case['proxy_test_nrmse']:.2f}")
 
 
+@renamed(budget="max_evals")
 def stability_explorer(function: str = "rastrigin", dim: int = 2, n_samples: int = 256,
                        scheme: str = "lhs", optimizer: str = "pso", seed: int = 0,
-                       budget: int = 2000) -> W.VBox:
+                       max_evals: int = 2000) -> W.VBox:
     """A panel: where does PSO/GA land on the proxy vs the true function, for one seed?"""
     if function not in STABILITY_FUNCTIONS:
         raise ValueError(f"function: got {function!r}; allowed: {', '.join(STABILITY_FUNCTIONS)}")
@@ -100,10 +103,10 @@ def stability_explorer(function: str = "rastrigin", dim: int = 2, n_samples: int
         scheme=dropdown(sampling.SCHEMES, scheme, "scheme"),
         optimizer=dropdown(STABILITY_OPTIMIZERS, optimizer, "optimizer"),
         seed=int_slider(seed, 0, 20, "seed"),
-        budget=int_slider(budget, 500, 10000, "evaluations", step=500),
+        max_evals=int_slider(max_evals, 500, 10000, "evaluations", step=500),
     )
     status = status_line()
     refresh = wire(controls, lambda **v: update_stability_figure(fig, **v), status)
     rows = [W.HBox([controls["function"], controls["dim"], controls["n_samples"]]),
-            W.HBox([controls["scheme"], controls["optimizer"], controls["seed"], controls["budget"]])]
+            W.HBox([controls["scheme"], controls["optimizer"], controls["seed"], controls["max_evals"]])]
     return assemble(rows, status, fig, controls, refresh)

@@ -6,6 +6,7 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
+from zoo_lab._util.validate import renamed
 from zoo_lab.plots._style import base_layout, color_for
 from zoo_lab.studies.zo_optimizers import ZO_OPTIMIZERS, zo_convergence
 from zoo_lab.widgets._panel import (
@@ -32,8 +33,9 @@ def _empty_figure() -> go.Figure:
     return base_layout(fig, None, height=420, width=760)
 
 
+@renamed(budget="max_evals")
 def update_zo_optimizer_figure(fig: go.Figure, function: str, method: str, dim: int, q: int,
-                               noise: float, budget: int = 1500, seed: int = 0) -> str:
+                               noise: float, max_evals: int = 1500, seed: int = 0) -> str:
     """Rerun ``method`` (step = a fixed fraction of the box), Nelder-Mead and CMA-ES; redraw the three curves."""
     if function not in ZO_PANEL_FUNCTIONS:
         raise ValueError(f"function: got {function!r}; allowed: {', '.join(ZO_PANEL_FUNCTIONS)}")
@@ -43,7 +45,7 @@ def update_zo_optimizer_figure(fig: go.Figure, function: str, method: str, dim: 
 
     p = zo_problem(function, dim)
     width = float(np.mean(p.bounds[:, 1] - p.bounds[:, 0]))
-    df = zo_convergence(p, methods=(method, "nelder_mead", "cmaes"), budget=budget, seeds=[seed], q=q,
+    df = zo_convergence(p, methods=(method, "nelder_mead", "cmaes"), max_evals=max_evals, seeds=[seed], q=q,
                         lr={method: _LR[method] * width / (10 if method == "zo_sgd" else 1)},
                         noise=noise)
     parts = []
@@ -53,7 +55,7 @@ def update_zo_optimizer_figure(fig: go.Figure, function: str, method: str, dim: 
             trace.x, trace.y, trace.name = g["n_evals"], np.maximum(g["gap"], 1e-16), name
             parts.append(f"{name}: {g['gap'].iloc[-1]:.3g}")
         fig.layout.title.text = f"{function}, d = {dim}, q = {q}, noise σ = {noise:g}"
-    return f"best f − f* after {budget} queries: " + "; ".join(parts)
+    return f"best f − f* after {max_evals} queries: " + "; ".join(parts)
 
 
 def zo_optimizer_explorer(function: str = "sphere", method: str = "zo_adam", dim: int = 10,
