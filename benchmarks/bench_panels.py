@@ -58,8 +58,11 @@ def sweep_values(control: W.ValueWidget, points: int) -> list:
     raise TypeError(f"control: no sweep for {type(control).__name__}")
 
 
-def measure(name: str, points: int) -> list[dict]:
-    """Build one panel with its defaults; time every control over its range (one row per control)."""
+def measure(name: str, points: int, skip: tuple[str, ...] = ()) -> list[dict]:
+    """Build one panel with its defaults; time every control over its range (one row per control).
+
+    ``skip`` holds ``"control=value"`` entries not to visit (reported in the table).
+    """
     t0 = time.perf_counter()
     panel = getattr(zl.widgets, name)()
     build_ms = 1e3 * (time.perf_counter() - t0)
@@ -67,8 +70,9 @@ def measure(name: str, points: int) -> list[dict]:
     for key, control in panel.controls.items():
         default = control.value
         times, errors, worst_value = [], 0, None
+        skipped = [v for v in sweep_values(control, points) if f"{key}={v}" in skip]
         for v in sweep_values(control, points):
-            if v == control.value:
+            if v == control.value or v in skipped:
                 continue
             t0 = time.perf_counter()
             control.value = v
@@ -83,7 +87,7 @@ def measure(name: str, points: int) -> list[dict]:
         t = np.asarray(times) if times else np.array([np.nan])
         rows.append(dict(panel=name, control=key, build_ms=build_ms, n=len(times),
                          p50=float(np.percentile(t, 50)), p95=float(np.percentile(t, 95)),
-                         max=float(t.max()), worst=worst_value, errors=errors))
+                         max=float(t.max()), worst=worst_value, errors=errors, skipped=skipped))
         print(f"  {name}.{key}: p50 {rows[-1]['p50']:.0f} ms, p95 {rows[-1]['p95']:.0f} ms "
               f"(worst at {worst_value!r})", flush=True)
     return rows
@@ -97,13 +101,14 @@ def _fmt(v) -> str:
 
 def table(rows: list[dict]) -> str:
     """The results as a markdown table, one row per (panel, control)."""
-    lines = ["| panel | control | values | p50 ms | p95 ms | max ms | slowest at | errors shown | verdict |",
-             "|---|---|---:|---:|---:|---:|---|---:|---|"]
+    lines = ["| panel | control | values | p50 ms | p95 ms | max ms | slowest at | errors shown | verdict "
+             "| not visited |", "|---|---|---:|---:|---:|---:|---|---:|---|---|"]
     for r in rows:
         verdict = ("cheap (<= 150 ms)" if r["p95"] <= CHEAP_P95_MS else
                    "ok (<= 1 s)" if r["p95"] <= TARGET_P95_MS else "OVER 1 s")
         lines.append(f"| {r['panel']} | {r['control']} | {r['n']} | {r['p50']:.0f} | {r['p95']:.0f} | "
-                     f"{r['max']:.0f} | {_fmt(r['worst'])} | {r['errors']} | {verdict} |")
+                     f"{r['max']:.0f} | {_fmt(r['worst'])} | {r['errors']} | {verdict} | "
+                     f"{', '.join(map(str, r.get('skipped', []))) or '–'} |")
     return "\n".join(lines)
 
 
@@ -116,6 +121,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=5, help="values per slider, ends included (default 5)")
     ap.add_argument("--only", action="append", help="panel name(s) to measure")
+    ap.add_argument("--skip", action="append", default=[],
+                    help="'control=value' not to visit (e.g. a setting the panel announces as slow)")
+    ap.add_argument("--append", action="store_true", help="add rows to the saved table")
     ap.add_argument("--no-save", action="store_true", help="print only")
     args = ap.parse_args(argv)
     names = args.only or explorers()
@@ -126,16 +134,22 @@ def main(argv=None) -> int:
         warnings.simplefilter("ignore")
         for name in names:
             print(f"measuring {name} ...", flush=True)
-            rows.extend(measure(name, args.points))
+            rows.extend(measure(name, args.points, tuple(args.skip)))
     env = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
            f"torch {torch.__version__} (1 thread), CUDA {'yes' if torch.cuda.is_available() else 'no'}; "
            f"{time.strftime('%Y-%m-%d %H:%M')}; load average (1, 5, 15 min) {load_before} before, "
            f"{_load()} after (a load above the core count means other work shared the CPU and "
            "inflated these times)")
-    text = (f"# Panel update latency over the full range of every control\n\n{env}\n\n"
-            f"Panels: {', '.join(names)}; sliders at {args.points} values from min to max, every "
-            "dropdown option, one control at a time (others at their defaults).\n\n"
-            f"{table(rows)}\n\nTargets: p95 <= {TARGET_P95_MS:.0f} ms for every update, <= "
+    run = (f"## {', '.join(names)}\n\n{env}\n\nSliders at {args.points} values from min to max, "
+           "every dropdown option, one control at a time (others at their defaults).\n\n"
+           f"{table(rows)}\n")
+    head = "# Panel update latency over the full range of every control\n\n"
+    if args.append and RESULTS.exists():
+        old = RESULTS.read_text(encoding="utf-8")
+        body = old.split("\nTargets:", 1)[0].removeprefix(head)
+    else:
+        body = ""
+    text = (f"{head}{body}{run}\nTargets: p95 <= {TARGET_P95_MS:.0f} ms for every update, <= "
             f"{CHEAP_P95_MS:.0f} ms for a cheap panel. Updates from the browser run in a worker "
             "thread; the figure is greyed with a live \"computing… N s\" until the latest choice "
             "is drawn (`zoo_lab.widgets._panel`).\n")

@@ -220,3 +220,21 @@ def _execute(kc, code: str, timeout: float = 60.0) -> str:
         elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             return "".join(out)
     raise TimeoutError(f"kernel did not finish within {timeout} s")
+
+
+def test_measured_cost_rate_announces_a_slow_setting_before_it_runs():
+    slider = int_slider(1, 1, 100, "v")
+    status = status_line()
+
+    def update(v: int) -> str:
+        time.sleep(0.05 * v)
+        return f"v = {v}"
+
+    wiring = wire({"v": slider}, update, status, cost=lambda v: float(v))
+    assert 0.04 <= wiring.s_per_unit <= 0.5  # seconds per unit, measured on the first update
+    seen = []
+    status.observe(lambda ch: seen.append(ch["new"]), names="value")
+    guess = wiring.expected_s({"v": 30})
+    slider.value = 30
+    assert guess >= 1.0 and f"this setting takes ~{guess:.0f} s" in seen[0]
+    assert seen[-1].startswith("v = 30")

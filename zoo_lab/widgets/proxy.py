@@ -104,7 +104,14 @@ def proxy_explorer(function: str = "rastrigin", dim: int = 2, n: int = 256, sche
     )
     status = status_line()
     cache: dict = {}
-    refresh = wire(controls, lambda **v: update_proxy_figure(fig, _cache=cache, **v), status)
+
+    def cost(function, dim, n, scheme, optimizer, seed) -> float:
+        if (function, int(dim), int(n), scheme, optimizer, int(seed), 60, "[]") in cache:
+            return 0.0
+        return (2.0 if optimizer == "adam_then_lbfgs" else 1.0) * (1.0 + n / 256)
+
+    refresh = wire(controls, lambda **v: update_proxy_figure(fig, _cache=cache, **v), status,
+                   cost=cost)
     rows = [W.HBox([controls["function"], controls["dim"], controls["n"]]),
             W.HBox([controls["scheme"], controls["optimizer"], controls["seed"]])]
     return assemble(rows, status, fig, controls, refresh)
