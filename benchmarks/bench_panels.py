@@ -104,7 +104,7 @@ def table(rows: list[dict]) -> str:
     lines = ["| panel | control | values | p50 ms | p95 ms | max ms | slowest at | errors shown | verdict "
              "| not visited |", "|---|---|---:|---:|---:|---:|---|---:|---|---|"]
     for r in rows:
-        verdict = ("cheap (<= 150 ms)" if r["p95"] <= CHEAP_P95_MS else
+        verdict = ("not measured" if not r["n"] else "cheap (<= 150 ms)" if r["p95"] <= CHEAP_P95_MS else
                    "ok (<= 1 s)" if r["p95"] <= TARGET_P95_MS else "OVER 1 s")
         lines.append(f"| {r['panel']} | {r['control']} | {r['n']} | {r['p50']:.0f} | {r['p95']:.0f} | "
                      f"{r['max']:.0f} | {_fmt(r['worst'])} | {r['errors']} | {verdict} | "
@@ -146,7 +146,7 @@ def main(argv=None) -> int:
     head = "# Panel update latency over the full range of every control\n\n"
     if args.append and RESULTS.exists():
         old = RESULTS.read_text(encoding="utf-8")
-        body = old.split("\nTargets:", 1)[0].removeprefix(head)
+        body = old.split("\nTargets:", 1)[0].removeprefix(head).rstrip() + "\n\n"
     else:
         body = ""
     text = (f"{head}{body}{run}\nTargets: p95 <= {TARGET_P95_MS:.0f} ms for every update, <= "

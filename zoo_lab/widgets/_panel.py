@@ -174,19 +174,31 @@ class Wiring:
 
     def _work(self) -> None:
         """Worker thread: run the latest request until no newer one is pending, then exit."""
-        while True:
-            time.sleep(self.debounce_s)  # let a burst of changes settle
-            with self._state_lock:
-                gen = self.requested
-                if self.finished == gen:  # a synchronous refresh already did it
+        try:
+            while True:
+                time.sleep(self.debounce_s)  # let a burst of changes settle
+                with self._state_lock:
+                    gen = self.requested
+                    if self.finished == gen:  # a synchronous refresh already did it
+                        self._worker = None  # decided under the lock, so no request is orphaned
+                        return
+                with self._run_lock:
+                    try:
+                        self._run(gen)
+                    except Exception as exc:  # noqa: BLE001 - a thread's error has nowhere else to go
+                        with self._state_lock:
+                            self.drawn, self.finished = None, gen
+                            self._set_stale(True)
+                            self.status.value = (f"<span style='color:#b00'>{type(exc).__name__}: "
+                                                 f"{html.escape(str(exc))}</span>")
+                with self._state_lock:
+                    if self.requested == gen:
+                        self._worker = None
+                        return
+        finally:
+            with self._state_lock:  # never leave a dead worker registered: the panel would freeze
+                if self._worker is threading.current_thread():
                     self._worker = None
-                    return
-            with self._run_lock:
-                self._run(gen)
-            with self._state_lock:
-                if self.requested == gen:
-                    self._worker = None
-                    return
 
     def _tick(self) -> None:
         """Ticker thread: refresh "computing… N s" while a request is unfinished."""
@@ -210,8 +222,9 @@ class Wiring:
                 self.status.value = self._computing_text(0.0)
             self()
             return
-        if self.last_ms <= self.slow_ms and not worker_alive:  # cheap: run at once
-            self()
+        guess = self.expected_s({k: c.value for k, c in self.controls.items()})
+        if self.last_ms <= self.slow_ms and (guess or 0.0) * 1e3 <= self.slow_ms and not worker_alive:
+            self()  # cheap: run at once
             return
         with self._state_lock:
             self.requested += 1
