@@ -76,3 +76,13 @@ def test_round_table_keeps_chosen_columns_at_three_significant_figures():
     with pytest.raises(ValueError, match="columns: \\['nope'\\] not in the frame"):
         zl.plots.round_table(df, ["nope"])
     assert label("some_col") == "some col"
+
+
+def test_paths_figure_has_a_colour_bar_beside_each_landscape():
+    t = np.zeros((2, 3, 2))
+    fig = zl.plots.paths_figure(lambda X: X[:, 0], lambda X: X[:, 1], t, t, [[0, 1], [0, 1]], n_grid=5)
+    contours = [tr for tr in fig.data if tr.type == "contour"]
+    assert len(contours) == 2 and all(c.showscale is not False for c in contours)
+    d1, d2 = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
+    assert d1[1] <= contours[0].colorbar.x < d2[0] and d2[1] <= contours[1].colorbar.x
+    assert fig.layout.width is None
