@@ -67,9 +67,10 @@ def wait_for(page, js: str, timeout_s: float, what: str, arg=None):
         pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Debian Chromium driven by Playwright; closed afterwards."""
+    """A headless Debian Chromium driven by Playwright (one per module: the sync API allows one
+    running instance at a time); each test opens its own context; closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -219,17 +220,13 @@ PANELS_CELLS = [
 
 
 @pytest.fixture(scope="module")
-def panels_page(tmp_path_factory):
+def panels_page(tmp_path_factory, browser):
     """The panels notebook after Run All (last panel kept off-screen), in a 1400x900 Chromium."""
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path_factory.mktemp("panels")
     nb = code_notebook(root / "panels.ipynb", PANELS_CELLS)
     leaked: list[str] = []
-    with jupyter_lab(root) as server, sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
-                               timeout=60_000)
-        context = b.new_context(viewport={"width": 1400, "height": 900})
+    with jupyter_lab(root) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
         _guard_network(context, leaked)
         page = context.new_page()
         try:
@@ -247,7 +244,6 @@ def panels_page(tmp_path_factory):
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT.with_name("panels.png")))
             context.close()
-            b.close()
     assert not leaked, f"requests left loopback: {leaked[:5]}"
 
 
@@ -297,6 +293,19 @@ def test_rapid_changes_end_on_the_last_choice(panels_page):
     assert select.input_value() == "uniform"
     page.wait_for_timeout(2000)  # nothing older may arrive later and overwrite it
     assert page.evaluate(PANELS_JS)[0]["title"] == done["title"]
+
+
+def test_a_reattached_figure_draws_the_current_state(panels_page):
+    """The remedy for a never-drawn figure (a fresh view of the same model) shows the latest figure."""
+    page = panels_page
+    page.locator(".zoo-lab-panel").first.scroll_into_view_if_needed(timeout=10_000)
+    before = page.evaluate(PANELS_JS)[0]
+    page.evaluate("""() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+      .requestExecute({code: 'proxy_panel.visibility._on_undrawn()'}).done""")
+    page.wait_for_timeout(1000)
+    after = wait_for(page, "() => { const p = (" + PANELS_JS + ")()[0]; return p.drawn ? p : null; }",
+                     30, "the re-attached figure to draw")
+    assert after["title"] == before["title"] and before["title"], (before, after)
 
 
 # --------------------------------------------------------------------------- hand-outs
