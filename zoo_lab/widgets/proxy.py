@@ -26,10 +26,10 @@ _N_CHOICES = (16, 32, 64, 128, 256, 512, 1024)
 # shared 2-core CPU; the notebook's own studies use the full budgets of proxy.fit.
 _PANEL_FIT = {
     "lbfgs": dict(hidden=(32, 32), max_iter=150),
-    "adam": dict(hidden=(32, 32), epochs=150, patience=30),
-    "adam_then_lbfgs": dict(hidden=(32, 32), epochs=60, patience=20, max_iter=80),
+    "adam": dict(hidden=(32, 32), epochs=150, patience=40),
+    "adam_then_lbfgs": dict(hidden=(32, 32), epochs=40, patience=15, max_iter=80),
 }
-_ADAM_BATCHES = 8  # mini-batches per epoch: batch size grows with n, so cost stays flat
+_ADAM_BATCHES = 4  # mini-batches per epoch: batch size grows with n, so cost stays flat
 _CACHE_SIZE = 32
 
 
