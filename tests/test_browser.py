@@ -208,7 +208,9 @@ def _drive_notebook(page, server: LabServer, name: str) -> None:
 # pinned to the top, so the last panel (after a tall spacer) is created off-screen.
 PANELS_CELLS = [
     "import pandas as pd\nimport plotly.graph_objects as go\nimport zoo_lab as zl",
-    "proxy_panel = zl.widgets.proxy_explorer(function='sphere', n=64, scheme='sobol')\nproxy_panel",
+    "proxy_panel = zl.widgets.proxy_explorer(function='sphere', n=64, scheme='sobol')\n"
+    "proxy_panel.refresh.slow_ms = 0  # every browser change takes the worker path, as a slow one does\n"
+    "proxy_panel",
     "rows = [dict(dim=d, scheme=s, n=n, seed=0, discrepancy=1.0 / n) for d in range(2, 7)\n"
     "        for s in ('lhs', 'sobol') for n in (16, 64, 256)]\n"
     "go.FigureWidget(zl.plots.discrepancy_figure(pd.DataFrame(rows), title='five facets'))",
@@ -282,15 +284,24 @@ def test_rapid_changes_end_on_the_last_choice(panels_page):
     panel.scroll_into_view_if_needed(timeout=10_000)
     select = panel.locator(".widget-dropdown").filter(
         has=page.locator(".widget-label", has_text="scheme")).locator("select")
+    page.evaluate("""() => { window.__sawStale = false;
+      const p = document.querySelector('.zoo-lab-panel');
+      const look = () => { const st = p.querySelector('.zoo-lab-status');
+        if (p.querySelector('.zoo-lab-stale') && st && st.innerText.includes('computing'))
+          window.__sawStale = true; };
+      window.__obs = new MutationObserver(look);
+      window.__obs.observe(p, {subtree: true, attributes: true, childList: true, characterData: true});
+    }""")
     for scheme in ("lhs", "halton", "uniform"):
         select.select_option(scheme)
-    first = page.evaluate(PANELS_JS)[0]
-    assert first["stale"] and "computing" in first["status"], first
     done = wait_for(page, "() => { const p = (" + PANELS_JS + ")()[0];"
-                    " return !p.stale && !p.status.includes('computing') ? p : null; }", 60,
-                    "the proxy panel to finish its updates")
+                    " return p.title && p.title.includes('uniform') && !p.stale"
+                    " && !p.status.includes('computing') ? p : null; }", 60,
+                    "the proxy panel to finish on the last pick (uniform)")
     assert done["title"].startswith("sphere 2D, uniform n = 64"), done
     assert select.input_value() == "uniform"
+    assert page.evaluate("() => { window.__obs.disconnect(); return window.__sawStale; }"), (
+        "the figure was never greyed with 'computing…' while the picks were computed")
     page.wait_for_timeout(2000)  # nothing older may arrive later and overwrite it
     assert page.evaluate(PANELS_JS)[0]["title"] == done["title"]
 
