@@ -142,3 +142,41 @@ def _stop(proc: subprocess.Popen, url: str, token: str, grace: float = 10.0) -> 
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=grace)
+
+
+def code_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells (no outputs) using the zoo_lab kernel; return its path."""
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": src} for src in cells],
+          "metadata": {"kernelspec": {"name": "zoo_lab", "display_name": "Python (zoo_lab)",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    return path
+
+
+# JS: the notebook's scroller, and a timer pinning it to the top while cells run (panel off-screen)
+SCROLLER_JS = "window.jupyterapp.shell.currentWidget.content.node"
+PIN_TOP_JS = f"""() => {{ const s = {SCROLLER_JS}; const el = s.querySelector('.jp-WindowedPanel-outer') || s;
+  window.__pin = setInterval(() => {{ el.scrollTop = 0; }}, 30); }}"""
+UNPIN_JS = "() => clearInterval(window.__pin)"
+# The panels on the page: title of each drawn figure, whether its box is greyed, its status text.
+PANELS_JS = """() => [...document.querySelectorAll('.zoo-lab-panel')].map(p => {
+  const gd = p.querySelector('.js-plotly-plot');
+  const svg = gd && gd.querySelector('.main-svg');
+  const r = p.getBoundingClientRect();
+  return {title: gd && gd.layout && gd.layout.title ? gd.layout.title.text : null,
+          drawn: !!(gd && svg && svg.getBoundingClientRect().width > 50
+                    && gd.querySelector('.trace, .hm')),
+          stale: !!p.querySelector('.zoo-lab-stale'),
+          status: (p.querySelector('.zoo-lab-status') || {}).innerText || '',
+          top: r.top, visible: r.bottom > 0 && r.top < window.innerHeight};
+})"""
+# Every plotly figure in an output area: its width and the output area's width.
+WIDTHS_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot')].map(gd => {
+  const out = gd.closest('.jp-OutputArea-output');
+  const svg = gd.querySelector('.main-svg');
+  return {fig: svg ? svg.getBoundingClientRect().width : gd.getBoundingClientRect().width,
+          area: out.getBoundingClientRect().width,
+          title: gd.layout && gd.layout.title ? gd.layout.title.text : null};
+})"""

@@ -17,7 +17,18 @@ import time
 from pathlib import Path
 
 import pytest
-from _jupyter_server import CHROMIUM, CHROMIUM_ARGS, LabServer, is_local, jupyter_lab
+from _jupyter_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PANELS_JS,
+    PIN_TOP_JS,
+    UNPIN_JS,
+    WIDTHS_JS,
+    LabServer,
+    code_notebook,
+    is_local,
+    jupyter_lab,
+)
 
 from zoo_lab.cli import MATHJAX_NOTE, REMOTE_URL_RE, find_mathjax, notebook_paths
 
@@ -56,9 +67,10 @@ def wait_for(page, js: str, timeout_s: float, what: str, arg=None):
         pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Debian Chromium driven by Playwright; closed afterwards."""
+    """A headless Debian Chromium driven by Playwright (one per module: the sync API allows one
+    running instance at a time); each test opens its own context; closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -189,6 +201,122 @@ def _drive_notebook(page, server: LabServer, name: str) -> None:
     status = page.locator(".jp-OutputArea-output .widget-html").filter(has_text="discrepancy")
     assert status.count() >= 1, "the panel's status line is missing"
     page.wait_for_timeout(500)  # let plotly finish its redraw before the screenshot
+
+
+# --------------------------------------------------------------------------- panels
+# One JupyterLab session at 1400x900 with the file browser open; Run All while the page is
+# pinned to the top, so the last panel (after a tall spacer) is created off-screen.
+PANELS_CELLS = [
+    "import pandas as pd\nimport plotly.graph_objects as go\nimport zoo_lab as zl",
+    "proxy_panel = zl.widgets.proxy_explorer(function='sphere', n=64, scheme='sobol')\n"
+    "proxy_panel.refresh.slow_ms = 0  # every browser change takes the worker path, as a slow one does\n"
+    "proxy_panel",
+    "rows = [dict(dim=d, scheme=s, n=n, seed=0, discrepancy=1.0 / n) for d in range(2, 7)\n"
+    "        for s in ('lhs', 'sobol') for n in (16, 64, 256)]\n"
+    "go.FigureWidget(zl.plots.discrepancy_figure(pd.DataFrame(rows), title='five facets'))",
+    "f = zl.functions.get('sphere', 2)\n"
+    "go.FigureWidget(zl.plots.landscape_figure(f, f, resolution=20, title='landscape'))",
+    "from IPython.display import HTML\nHTML('<div style=\"height: 2600px\">spacer</div>')",
+    "zl.widgets.sampling_explorer(scheme='lhs', n=64)",
+]
+
+
+@pytest.fixture(scope="module")
+def panels_page(tmp_path_factory, browser):
+    """The panels notebook after Run All (last panel kept off-screen), in a 1400x900 Chromium."""
+    root = tmp_path_factory.mktemp("panels")
+    nb = code_notebook(root / "panels.ipynb", PANELS_CELLS)
+    leaked: list[str] = []
+    with jupyter_lab(root) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        _guard_network(context, leaked)
+        page = context.new_page()
+        try:
+            page.goto(server.lab_url(nb.name), timeout=60_000, wait_until="domcontentloaded")
+            wait_for(page, _KERNEL_IDLE_JS, 120, "JupyterLab to open the notebook with an idle kernel")
+            page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+            page.evaluate(PIN_TOP_JS)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            wait_for(page, _ALL_RUN_JS, 240, "all cells to finish running")
+            assert not page.evaluate(_ERRORS_JS)
+            page.wait_for_timeout(1500)  # widget views render after the kernel is idle
+            page.evaluate(UNPIN_JS)
+            yield page
+        finally:
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT.with_name("panels.png")))
+            context.close()
+    assert not leaked, f"requests left loopback: {leaked[:5]}"
+
+
+def test_offscreen_panel_draws_once_scrolled_into_view(panels_page):
+    """Run All with the last panel off-screen, then scroll to it: its figure is drawn."""
+    page = panels_page
+    panels = page.evaluate(PANELS_JS)
+    assert len(panels) == 2 and not panels[-1]["visible"], panels
+    page.locator(".zoo-lab-panel").last.scroll_into_view_if_needed(timeout=10_000)
+    last = wait_for(page, "() => { const p = (" + PANELS_JS + ")(); const q = p[p.length - 1];"
+                    " return q.visible && q.drawn ? q : null; }", 30,
+                    "the off-screen panel's figure to draw after scrolling to it")
+    assert last["title"] == "lhs, d = 2, n = 64" and not last["stale"], last
+
+
+def test_no_figure_is_wider_than_its_output_area(panels_page):
+    """At 1400x900 with the file browser open, every figure fits its output area."""
+    page = panels_page
+    left = page.evaluate("() => { const e = document.querySelector('#jp-left-stack');"
+                         " return e ? e.getBoundingClientRect().width : 0; }")
+    assert left > 100, "the file browser is not open"
+    for sel in (".zoo-lab-panel", ".jp-OutputArea-output .js-plotly-plot"):
+        for k in range(page.locator(sel).count()):  # draw every figure once
+            page.locator(sel).nth(k).scroll_into_view_if_needed(timeout=10_000)
+            page.wait_for_timeout(300)
+    widths = page.evaluate(WIDTHS_JS)
+    assert len(widths) >= 4, widths
+    too_wide = [w for w in widths if w["fig"] > w["area"] + 1]
+    assert not too_wide, f"figures wider than their output area: {too_wide}"
+
+
+def test_rapid_changes_end_on_the_last_choice(panels_page):
+    """Three quick scheme picks on the slow proxy panel: the figure ends on the last one."""
+    page = panels_page
+    panel = page.locator(".zoo-lab-panel").first
+    panel.scroll_into_view_if_needed(timeout=10_000)
+    select = panel.locator(".widget-dropdown").filter(
+        has=page.locator(".widget-label", has_text="scheme")).locator("select")
+    page.evaluate("""() => { window.__sawStale = false;
+      const p = document.querySelector('.zoo-lab-panel');
+      const look = () => { const st = p.querySelector('.zoo-lab-status');
+        if (p.querySelector('.zoo-lab-stale') && st && st.innerText.includes('computing'))
+          window.__sawStale = true; };
+      window.__obs = new MutationObserver(look);
+      window.__obs.observe(p, {subtree: true, attributes: true, childList: true, characterData: true});
+    }""")
+    for scheme in ("lhs", "halton", "uniform"):
+        select.select_option(scheme)
+    done = wait_for(page, "() => { const p = (" + PANELS_JS + ")()[0];"
+                    " return p.title && p.title.includes('uniform') && !p.stale"
+                    " && !p.status.includes('computing') ? p : null; }", 60,
+                    "the proxy panel to finish on the last pick (uniform)")
+    assert done["title"].startswith("sphere 2D, uniform n = 64"), done
+    assert select.input_value() == "uniform"
+    assert page.evaluate("() => { window.__obs.disconnect(); return window.__sawStale; }"), (
+        "the figure was never greyed with 'computing…' while the picks were computed")
+    page.wait_for_timeout(2000)  # nothing older may arrive later and overwrite it
+    assert page.evaluate(PANELS_JS)[0]["title"] == done["title"]
+
+
+def test_a_reattached_figure_draws_the_current_state(panels_page):
+    """The remedy for a never-drawn figure (a fresh view of the same model) shows the latest figure."""
+    page = panels_page
+    page.locator(".zoo-lab-panel").first.scroll_into_view_if_needed(timeout=10_000)
+    before = page.evaluate(PANELS_JS)[0]
+    page.evaluate("""() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+      .requestExecute({code: 'proxy_panel.visibility._on_undrawn()'}).done""")
+    page.wait_for_timeout(1000)
+    after = wait_for(page, "() => { const p = (" + PANELS_JS + ")()[0]; return p.drawn ? p : null; }",
+                     30, "the re-attached figure to draw")
+    assert after["title"] == before["title"] and before["title"], (before, after)
 
 
 # --------------------------------------------------------------------------- hand-outs

@@ -74,3 +74,21 @@ def test_panel_controls_update(control, value):
     after = [np.array(t.y, dtype=float) for t in panel.figure.data]
     assert any(a.shape != b.shape or not np.allclose(a, b) for a, b in zip(after, before, strict=True))
     assert "test RMSE data-only" in panel.status.value
+
+
+def test_panel_caches_each_setting_and_remembers_labels(monkeypatch):
+    from zoo_lab.widgets import low_data as wmod
+
+    calls = []
+    real = wmod.study.train_low_data
+    monkeypatch.setattr(wmod.study, "train_low_data", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    panel = zl.widgets.low_data_explorer(steps=20)
+    first = [np.array(t.y, dtype=float).copy() for t in panel.figure.data]
+    assert len(calls) == 2  # data-only and coupled
+    panel.controls["n_labels"].value = 5
+    panel.controls["n_labels"].value = 3  # back to a setting already drawn: no retraining
+    assert len(calls) == 4
+    again = [np.array(t.y, dtype=float) for t in panel.figure.data]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    label = wmod._memo_labels(lambda x: np.asarray(x) ** 2)
+    np.testing.assert_array_equal(label(np.array([1.0, 2.0, 1.0])), [1.0, 4.0, 1.0])

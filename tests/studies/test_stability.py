@@ -242,3 +242,20 @@ def test_stability_explorer_panel(monkeypatch):
     assert "GA on rastrigin" in panel.figure.layout.title.text
     with pytest.raises(ValueError, match="scheme"):
         zl.widgets.stability_explorer(scheme="gaussian")
+
+
+def test_panel_refits_the_proxy_only_when_its_setting_changes(monkeypatch):
+    from zoo_lab.surrogate import proxy as proxy_mod
+    from zoo_lab.widgets import stability as wmod
+
+    monkeypatch.setattr(wmod, "_PANEL_PROXY", dict(hidden=(8,), max_iter=20))
+    fits = []
+    real_fit = proxy_mod.fit
+    monkeypatch.setattr(proxy_mod, "fit", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+    panel = zl.widgets.stability_explorer(n_samples=32, max_evals=500)
+    assert len(fits) == 1
+    panel.controls["optimizer"].value = "ga"
+    panel.controls["max_evals"].value = 1000
+    assert len(fits) == 1 and "GA on rastrigin" in panel.figure.layout.title.text
+    panel.controls["seed"].value = 3
+    assert len(fits) == 2

@@ -102,3 +102,22 @@ def test_bad_input_is_named():
         train_ensemble_adam(ens, U, Y, epochs=0)
     with pytest.raises(ValueError, match="lr"):
         train_ensemble_adam(ens, U, Y, epochs=1, lr=-1.0)
+
+
+def test_fit_proxies_adam_members_are_independent_proxies():
+    import zoo_lab as zl
+    from zoo_lab.surrogate.ensemble import fit_proxies_adam
+
+    f = zl.functions.get("sphere", 2)
+    designs = [zl.sampling.sample("sobol", 32, f.bounds, seed=s) for s in (0, 1)]
+    data = [(X, f(X)) for X in designs]
+    pair = fit_proxies_adam(data, f.bounds, [0, 1], hidden=(16,), epochs=400, dtype="float64")
+    alone = fit_proxies_adam(data[1:], f.bounds, [1], hidden=(16,), epochs=400, dtype="float64")
+    T = zl.sampling.sample("uniform", 50, f.bounds, seed=9)
+    np.testing.assert_allclose(pair[1](T), alone[0](T), rtol=0, atol=1e-9)
+    assert pair[0].settings["ensemble_size"] == 2 and pair[0].settings["seed"] == 0
+    # trained: far better than predicting the mean on its own design
+    X, y = data[0]
+    assert np.sqrt(np.mean((pair[0](X) - y) ** 2)) < 0.5 * np.std(y)
+    with pytest.raises(ValueError, match="same number of points"):
+        fit_proxies_adam([data[0], (designs[1][:16], f(designs[1][:16]))], f.bounds, [0, 1])

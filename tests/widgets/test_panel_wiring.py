@@ -45,18 +45,37 @@ def test_without_event_loop_every_change_updates_at_once():
 
 
 def test_in_a_running_loop_slow_changes_coalesce_to_the_latest():
+    import threading
+
     async def scenario() -> tuple[list[int], str, str]:
-        slider, status, calls, refresh = _slow_wiring()
-        for v in (1, 2, 3):  # three rapid moves from the browser while "busy"
-            slider.set_state({"value": v})
+        slider = int_slider(0, 0, 100, "v")
+        status = status_line()
+        calls: list[int] = []
+        gate = threading.Event()
+
+        def update(v: int) -> str:
+            calls.append(v)
+            if v == 1:  # hold the worker busy until the next two moves have arrived
+                gate.wait(10)
+            return f"v = {v}"
+
+        refresh = wire({"v": slider}, update, status, slow_ms=0.0, debounce_s=0.01)
+        slider.set_state({"value": 1})
+        for _ in range(500):
+            if 1 in calls:
+                break
+            await asyncio.sleep(0.01)
+        slider.set_state({"value": 2})  # two moves while the worker computes v = 1
+        slider.set_state({"value": 3})
         shown = status.value
-        await asyncio.sleep(0.2)
+        gate.set()
+        assert refresh.wait(10)
         refresh()  # the plain refresh path stays synchronous
         return calls, shown, status.value
 
     calls, shown, final = asyncio.run(scenario())
     assert "computing" in shown
-    assert calls == [0, 3, 3]
+    assert calls == [0, 1, 3, 3]  # v = 2 was outdated before it could start: dropped
     assert final.startswith("v = 3")
 
 
@@ -116,7 +135,7 @@ def test_rapid_browser_changes_end_on_the_last_choice_one_update_at_a_time():
         for v in (1, 2, 3, 4, 5):  # five picks while the first ones compute
             slider.set_state({"value": v})
             greyed.append(STALE_CLASS in panel.figure_box._dom_classes)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.005)
         computing = panel.status.value
         assert panel.refresh.wait(10)
         return slider, panel, calls, greyed, computing
@@ -220,3 +239,21 @@ def _execute(kc, code: str, timeout: float = 60.0) -> str:
         elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             return "".join(out)
     raise TimeoutError(f"kernel did not finish within {timeout} s")
+
+
+def test_measured_cost_rate_announces_a_slow_setting_before_it_runs():
+    slider = int_slider(1, 1, 100, "v")
+    status = status_line()
+
+    def update(v: int) -> str:
+        time.sleep(0.05 * v)
+        return f"v = {v}"
+
+    wiring = wire({"v": slider}, update, status, cost=lambda v: float(v))
+    assert 0.04 <= wiring.s_per_unit <= 0.5  # seconds per unit, measured on the first update
+    seen = []
+    status.observe(lambda ch: seen.append(ch["new"]), names="value")
+    guess = wiring.expected_s({"v": 30})
+    slider.value = 30
+    assert guess >= 1.0 and f"this setting takes ~{guess:.0f} s" in seen[0]
+    assert seen[-1].startswith("v = 30")

@@ -48,7 +48,32 @@ def test_grid_toggle_and_in_place_update():
     panel = zl.widgets.sampling_explorer(scheme="lhs", dim=2, n=16)
     fig = panel.figure
     panel.controls["grid"].value = True
-    assert panel.figure is fig and len(fig.layout.shapes) == 2 * 15
+    strata = zl.plots._style.trace_named(fig, "strata")
+    xs = [v for v in strata.x if v is not None]
+    assert panel.figure is fig and len(xs) == 4 * 15  # 15 vertical + 15 horizontal segments
+    assert sorted({round(v, 9) for v in xs if 0 < v < 1}) == [round(k / 16, 9) for k in range(1, 16)]
+    panel.controls["n"].value = 1024  # too fine to show: no wash of lines, and the panel says so
+    assert len(strata.x) == 0 and "strata drawn for n ≤ 128 only" in panel.status.value
+
+
+def test_axis_controls_reuse_the_design_and_are_numbered_from_one():
+    panel = zl.widgets.sampling_explorer(scheme="lhs", dim=4, n=64)
+    assert [label for label, _ in panel.controls["x_axis"].options] == ["x1", "x2", "x3", "x4"]
+    calls = []
+    orig = zl.sampling.sample
+
+    def counting(*a, **k):
+        calls.append(a)
+        return orig(*a, **k)
+
+    zl.sampling.sample = counting
+    try:
+        panel.controls["x_axis"].value = 3
+        panel.controls["grid"].value = True
+    finally:
+        zl.sampling.sample = orig
+    assert calls == []  # display controls never resample
+    assert panel.figure.layout.xaxis.title.text == "x4"
 
 
 def test_dimension_drop_keeps_axes_valid():

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
 TEMPLATE = "plotly_white"
+# The notebook column is ~968 px with JupyterLab's file browser open at 1400 px: a figure
+# asking for more is cut, so wider requests autosize to the column instead.
+MAX_WIDTH = 950
+FACETS_PER_ROW = 3
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0)
+# Readable axis titles for the tidy frames' column names.
+LABELS = {
+    "n": "samples n", "n_samples": "training points n", "dim": "dimension d", "d": "dimension d",
+    "q": "directions q", "mu": "step μ", "rmse": "test RMSE", "nrmse": "test RMSE / std(f)",
+    "r2": "R²", "spearman": "Spearman ρ", "discrepancy": "centered L2 discrepancy",
+    "min_distance": "min distance", "rel_mse": "relative MSE", "fit_time": "fit time (s)",
+    "error": "error f(x) − f*", "regret": "regret f(x̂) − f*", "dist_to_opt": "‖x − x*‖",
+    "n_evals": "function evaluations", "loss": "training loss (standardised MSE)",
+    "val_loss": "validation loss (standardised MSE)", "monitor_rmse": "test RMSE",
+    "time": "wall time (s)", "passes": "passes over the data", "seed": "seed",
+    "scheme": "sampling scheme", "function": "function", "optimizer": "optimizer",
+}
 # One colour per sampling scheme / estimator, stable across every figure.
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 SCHEME_COLORS = {"uniform": COLORS[0], "lhs": COLORS[1], "sobol": COLORS[2], "halton": COLORS[3]}
@@ -36,10 +56,64 @@ def add_median_band(fig: go.Figure, s, x: str, color: str, name: str, row: int, 
                   row=row, col=col)
 
 
-def base_layout(fig: go.Figure, title: str | None = None, **kw) -> go.Figure:
-    """Apply the zoo_lab template, margins and an optional title to ``fig``; return it."""
-    fig.update_layout(template=TEMPLATE, title=title, margin=dict(l=60, r=20, t=60, b=50), **kw)
+def label(column: str) -> str:
+    """A readable axis title for a frame column (the name itself when it has none)."""
+    return LABELS.get(str(column), str(column).replace("_", " "))
+
+
+def facet_grid(n: int, per_row: int = FACETS_PER_ROW) -> tuple[int, int]:
+    """(rows, cols) for ``n`` facets wrapped at ``per_row`` per row."""
+    cols = max(1, min(n, per_row))
+    return math.ceil(n / cols), cols
+
+
+def major_log_ticks(fig: go.Figure) -> go.Figure:
+    """Label log axes at whole decades only, as 1e-4 (no 2 and 5 in between); one or more decades apart.
+
+    The step grows with the decades spanned by the data on that axis, so about six labels fit.
+    """
+    spans: dict[str, list[float]] = {}
+    for tr in fig.data:
+        for ax in ("x", "y"):
+            vals = getattr(tr, ax, None)
+            if vals is None:
+                continue
+            try:
+                v = np.asarray([u for u in vals if u is not None], dtype=float)
+            except (TypeError, ValueError):
+                continue
+            v = v[np.isfinite(v) & (v > 0)]
+            if v.size:
+                ref = getattr(tr, f"{ax}axis", None) or ax
+                name = f"{ax}axis" + ref[1:]
+                lo, hi = spans.get(name, [math.inf, -math.inf])
+                spans[name] = [min(lo, float(v.min())), max(hi, float(v.max()))]
+
+    def fix(axis, name: str) -> None:
+        if axis.type != "log":
+            return
+        lo, hi = spans.get(name, [1.0, 10.0])
+        decades = max(1, math.ceil(math.log10(hi)) - math.floor(math.log10(lo)))
+        axis.update(dtick=max(1, math.ceil(decades / 6)), tickformat=".0e", minor=dict(showgrid=False))
+
+    for name in [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]:
+        fix(fig.layout[name], name)
     return fig
+
+
+def base_layout(fig: go.Figure, title: str | None = None, **kw) -> go.Figure:
+    """Apply the zoo_lab template, margins, title and legend below the plot to ``fig``; return it.
+
+    A ``width`` above :data:`MAX_WIDTH` is dropped, so the figure autosizes to the output
+    column; log axes get whole-decade labels (:func:`major_log_ticks`).
+    """
+    width = kw.pop("width", None)
+    if width is not None and width > MAX_WIDTH:
+        width = None
+    kw.setdefault("legend", LEGEND_BELOW)
+    fig.update_layout(template=TEMPLATE, title=title, margin=dict(l=60, r=20, t=60, b=50),
+                      width=width, autosize=width is None, **kw)
+    return major_log_ticks(fig)
 
 
 def init_notebook() -> None:
@@ -49,3 +123,11 @@ def init_notebook() -> None:
     ``notebook`` renderer writes plotly.js into the first output, not a CDN link.
     """
     pio.renderers.default = "plotly_mimetype+notebook"
+
+
+def trace_named(fig: go.Figure, name: str):
+    """The trace called ``name`` in ``fig`` (panels update traces by name, never by position)."""
+    for tr in fig.data:
+        if tr.name == name:
+            return tr
+    raise ValueError(f"name: no trace {name!r} in the figure; it has {[t.name for t in fig.data]}")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from zoo_lab.plots._style import add_median_band, base_layout, color_for
+from zoo_lab.plots._style import add_median_band, base_layout, color_for, label
 
 __all__ = ["landscape_grid", "landscape_figure", "error_vs_n_figure", "discrepancy_error_figure",
            "optimizer_curves_figure", "argmin_figure"]
@@ -49,14 +49,18 @@ def landscape_figure(f, proxy, X=None, resolution: int = 80, axes=(0, 1),
     """Three heatmaps side by side: the true function, the proxy and |proxy - true|, training points on top."""
     x, y, Zt, Zp = landscape_grid(f, proxy, resolution, axes)
     lo, hi = float(min(Zt.min(), Zp.min())), float(max(Zt.max(), Zp.max()))
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("true f", "proxy", "|proxy - f|"),
-                        horizontal_spacing=0.08)
-    fig.add_trace(go.Heatmap(x=x, y=y, z=Zt, zmin=lo, zmax=hi, colorscale="Viridis",
-                             colorbar=dict(x=0.26, len=0.9), name="true"), row=1, col=1)
-    fig.add_trace(go.Heatmap(x=x, y=y, z=Zp, zmin=lo, zmax=hi, colorscale="Viridis",
-                             showscale=False, name="proxy"), row=1, col=2)
-    fig.add_trace(go.Heatmap(x=x, y=y, z=np.abs(Zp - Zt), colorscale="Reds",
-                             colorbar=dict(x=1.0, len=0.9), name="error"), row=1, col=3)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("true f", "proxy", "|proxy − f|"),
+                        horizontal_spacing=0.11)
+    # one colour bar per map, just right of its own subplot (never on top of the next one)
+    bar = dict(len=0.85, thickness=10, xpad=2, tickformat=".3~g")
+    for col, (z, scale, extra, name) in enumerate(
+            ((Zt, "Viridis", dict(zmin=lo, zmax=hi), "true"),
+             (Zp, "Viridis", dict(zmin=lo, zmax=hi), "proxy"),
+             (np.abs(Zp - Zt), "Reds", {}, "error")), start=1):
+        x_end = fig.layout[f"xaxis{'' if col == 1 else col}"].domain[1]
+        fig.add_trace(go.Heatmap(x=x, y=y, z=z, colorscale=scale, name=name,
+                                 colorbar=dict(bar, x=x_end + 0.005, xanchor="left"), **extra),
+                      row=1, col=col)
     i, j = axes
     pts = np.empty((0, 2)) if X is None else np.asarray(X, dtype=float)[:, [i, j]]
     fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="training points",
@@ -65,7 +69,7 @@ def landscape_figure(f, proxy, X=None, resolution: int = 80, axes=(0, 1),
     for c in (1, 2, 3):
         fig.update_xaxes(title_text=f"x{i + 1}", row=1, col=c)
         fig.update_yaxes(title_text=f"x{j + 1}" if c == 1 else None, row=1, col=c)
-    return base_layout(fig, title, height=380, width=1100, showlegend=False)
+    return base_layout(fig, title, height=360, width=None, showlegend=False)
 
 
 def error_vs_n_figure(df: pd.DataFrame, value: str = "rmse", row: str = "function", col: str = "dim",
@@ -74,7 +78,8 @@ def error_vs_n_figure(df: pd.DataFrame, value: str = "rmse", row: str = "functio
     _check_columns(df, ["n", value, row, col, color])
     rows, cols = sorted(df[row].unique()), sorted(df[col].unique())
     fig = make_subplots(rows=len(rows), cols=len(cols), shared_xaxes=True,
-                        subplot_titles=[f"{r}, {col} = {c}" for r in rows for c in cols],
+                        subplot_titles=[f"{r}, {'d' if col == 'dim' else label(col)} = {c}"
+                                        for r in rows for c in cols],
                         vertical_spacing=0.25 / max(len(rows), 1), horizontal_spacing=0.06)
     for a, rv in enumerate(rows, start=1):
         for b, cv in enumerate(cols, start=1):
@@ -82,8 +87,8 @@ def error_vs_n_figure(df: pd.DataFrame, value: str = "rmse", row: str = "functio
             for k, (key, g) in enumerate(sub.groupby(color, sort=False)):
                 s = g.groupby("n")[value].agg(["median", "min", "max"]).reset_index()
                 add_median_band(fig, s, "n", color_for(str(key), k), str(key), a, b, a == 1 and b == 1)
-            fig.update_xaxes(type="log", row=a, col=b, title_text="n" if a == len(rows) else None)
-            fig.update_yaxes(type="log", row=a, col=b, title_text=value if b == 1 else None)
+            fig.update_xaxes(type="log", row=a, col=b, title_text=label("n") if a == len(rows) else None)
+            fig.update_yaxes(type="log", row=a, col=b, title_text=label(value) if b == 1 else None)
     return base_layout(fig, title, height=260 * len(rows) + 80, width=max(520, 330 * len(cols)))
 
 
@@ -107,8 +112,8 @@ def discrepancy_error_figure(df: pd.DataFrame, x: str = "discrepancy", y: str = 
                                                         opacity=0.7)))
     rho, p = stats.spearmanr(rel["x_rel"], rel["y_rel"], nan_policy="omit")
     head = f"Spearman rho = {rho:.2f} (p = {p:.2g}, {len(rel)} fits)"
-    fig.update_xaxes(type="log", title_text=f"{x} / group median")
-    fig.update_yaxes(type="log", title_text=f"{y} / group median")
+    fig.update_xaxes(type="log", title_text=f"{label(x)} / group median")
+    fig.update_yaxes(type="log", title_text=f"{label(y)} / group median")
     return base_layout(fig, f"{title} — {head}" if title else head, height=460, width=640)
 
 
@@ -123,20 +128,20 @@ def optimizer_curves_figure(histories: dict, y: str = "monitor_rmse", title: str
         raise ValueError("histories: need at least one named history")
     fig = make_subplots(rows=1, cols=2, subplot_titles=("vs wall time", "vs passes over the data"))
     colors: dict[str, str] = {}
-    for label, h in histories.items():
+    for name, h in histories.items():
         h = h if isinstance(h, pd.DataFrame) else h.to_frame()
         _check_columns(h, ["time", "passes", y])
-        group = str(label).split("/")[0]
+        group = str(name).split("/")[0]
         first = group not in colors
         colors.setdefault(group, color_for(group, len(colors)))
         for c, x in ((1, "time"), (2, "passes")):
             fig.add_trace(go.Scatter(x=h[x], y=h[y], mode="lines", name=group, legendgroup=group,
                                      line=dict(color=colors[group], width=1.5),
-                                     showlegend=first and c == 1, hovertext=str(label)),
+                                     showlegend=first and c == 1, hovertext=str(name)),
                           row=1, col=c)
-    for c, label in ((1, "wall time (s)"), (2, "passes (gradient evaluations of the full set)")):
-        fig.update_xaxes(type="log" if log_x else "linear", title_text=label, row=1, col=c)
-        fig.update_yaxes(type="log", title_text=y if c == 1 else None, row=1, col=c)
+    for c, x_title in ((1, "wall time (s)"), (2, "passes (gradient evaluations of the full set)")):
+        fig.update_xaxes(type="log" if log_x else "linear", title_text=x_title, row=1, col=c)
+        fig.update_yaxes(type="log", title_text=label(y) if c == 1 else None, row=1, col=c)
     return base_layout(fig, title, height=420, width=1000)
 
 

@@ -7,7 +7,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from zoo_lab.plots._style import add_median_band, base_layout, color_for, init_notebook
+from zoo_lab.plots._style import (
+    add_median_band,
+    base_layout,
+    color_for,
+    facet_grid,
+    init_notebook,
+    label,
+)
 from zoo_lab.sampling import check_bounds
 
 __all__ = ["design_figure", "designs_grid", "design_matrix", "discrepancy_figure", "median_band_figure",
@@ -101,14 +108,23 @@ def median_band_figure(df: pd.DataFrame, x: str, y: str, group: str, facet: str 
     if missing:
         raise ValueError(f"df: missing columns {sorted(missing)}")
     facets = sorted(df[facet].unique()) if facet else [None]
-    fig = make_subplots(rows=1, cols=len(facets),
-                        subplot_titles=[f"{facet} = {v}" for v in facets] if facet else None)
-    for c, fv in enumerate(facets, start=1):
+    n_rows, n_cols = facet_grid(len(facets))  # wrap facets to rows so the figure fits the column
+    fig = make_subplots(rows=n_rows, cols=n_cols, vertical_spacing=0.3 / n_rows,
+                        subplot_titles=[f"{_facet_name(facet)} = {v}" for v in facets] if facet else None)
+    for k_f, fv in enumerate(facets):
+        r, c = divmod(k_f, n_cols)
+        r, c = r + 1, c + 1
         sub = df if facet is None else df[df[facet] == fv]
         for k, (name, g) in enumerate(sub.groupby(group, sort=False)):
             s = g.groupby(x)[y].agg(["median", "min", "max"]).reset_index()
-            add_median_band(fig, s, x, color_for(str(name), k), str(name), 1, c, c == 1)
-        fig.update_xaxes(type="log" if log_x else "linear", title_text=x, row=1, col=c)
-        fig.update_yaxes(type="log" if log_y else "linear", row=1, col=c)
-    fig.update_yaxes(title_text=y, row=1, col=1)
-    return base_layout(fig, title, height=400, width=max(520, 380 * len(facets)))
+            add_median_band(fig, s, x, color_for(str(name), k), str(name), r, c, k_f == 0)
+        fig.update_xaxes(type="log" if log_x else "linear", row=r, col=c,
+                         title_text=label(x) if r == n_rows or k_f + n_cols >= len(facets) else None)
+        fig.update_yaxes(type="log" if log_y else "linear", row=r, col=c,
+                         title_text=label(y) if c == 1 else None)
+    return base_layout(fig, title, height=320 * n_rows + 80, width=max(520, 300 * n_cols + 80))
+
+
+def _facet_name(facet: str) -> str:
+    """Short facet title: ``dim`` reads as ``d``."""
+    return {"dim": "d", "n_samples": "n"}.get(facet, label(facet))

@@ -175,15 +175,20 @@ def paths_figure(true_fun: Callable, proxy: Callable, traj_true: np.ndarray, tra
         if t.ndim != 3 or t.shape[2] != 2:
             raise ValueError(f"{name}: expected shape (n_iter, pop, 2), got {t.shape}")
         trajs.append(t)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
                         subplot_titles=("run on the true function", "run on the proxy"))
     for col, (fun, t) in enumerate(zip((true_fun, proxy), trajs, strict=True), start=1):
         xs, ys, Z = _grid(fun, b, n_grid)
         if log_z:
             Z = np.log10(Z - Z.min() + 1e-12)
+        # one colour bar per map (the two landscapes have their own ranges), beside its map
+        x_end = fig.layout[f"xaxis{'' if col == 1 else col}"].domain[1]
         fig.add_trace(go.Contour(x=xs, y=ys, z=Z, colorscale="Viridis", ncontours=25,
-                                 showscale=col == 2, line=dict(width=0.3),
-                                 colorbar=dict(title="log f" if log_z else "f")), row=1, col=col)
+                                 line=dict(width=0.3),
+                                 colorbar=dict(title=("log f" if log_z else "f") if col == 1 else
+                                               ("log proxy" if log_z else "proxy"),
+                                               x=x_end + 0.005, xanchor="left", thickness=10,
+                                               len=0.85)), row=1, col=col)
         _add_paths(fig, t, col, max_particles, "#d62728")
         if x_opt is not None:
             fig.add_trace(go.Scatter(x=[x_opt[0]], y=[x_opt[1]], mode="markers", name="x* (true)",
@@ -199,7 +204,7 @@ def paths_figure(true_fun: Callable, proxy: Callable, traj_true: np.ndarray, tra
         fig.update_xaxes(range=list(b[0]), title_text="x1", row=1, col=col)
         fig.update_yaxes(range=list(b[1]), title_text="x2", row=1, col=col)
     return base_layout(fig, title or "Population paths: true landscape vs proxy", height=460,
-                       width=980, legend=dict(orientation="h", y=-0.15))
+                       width=None, legend=dict(orientation="h", yanchor="top", y=-0.15, x=0))
 
 
 def variance_split_figure(split: pd.DataFrame, value: str = "share", source: str = "source",

@@ -340,8 +340,12 @@ def stability_grid(functions_: Sequence[str], dims: Sequence[int], schemes: Sequ
 def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs",
                    n_samples: int = 256, optimizer: str = "pso", seed: int = 0, max_evals: int = 2000,
                    pop_size: int | None = None, proxy_options: dict | None = None,
-                   optimizer_options: dict | None = None) -> dict:
+                   optimizer_options: dict | None = None, proxy_cache: dict | None = None) -> dict:
     """One case in full, for figures and panels: the proxy, and both runs with their trajectories.
+
+    ``proxy_cache`` (a dict, e.g. a panel's) keeps each fitted proxy per (function, dim,
+    scheme, n_samples, seed, proxy options), so changing only the optimizer or the budget
+    never refits.
 
     Uses the same seed streams as :func:`stability` (replicate ``seed``). Returns a
     dict with ``function`` (the true objective), ``bounds``, ``x_opt``, ``f_opt``,
@@ -358,10 +362,16 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
         X = _design(p, scheme, int(n_samples), _seed(seed, "sampling"))
         popts = dict(hidden=(64, 64), activation="tanh", optimizer="lbfgs", max_iter=500)
         popts.update(proxy_options or {})
-        net = proxy_mod.fit(X, p(X), bounds=p.bounds, seed=_seed(seed, "init") % 2**31, **popts)
-        Xt = sampling.sample("uniform", 2048, p.bounds, seed=_seed(0, "test"))
-        yt = p(Xt)
-        nrmse = float(np.sqrt(np.mean((net(Xt) - yt) ** 2)) / np.std(yt))
+        key = (function, int(dim), scheme, int(n_samples), int(seed), repr(sorted(popts.items())))
+        if proxy_cache is not None and key in proxy_cache:
+            net, nrmse = proxy_cache[key]
+        else:
+            net = proxy_mod.fit(X, p(X), bounds=p.bounds, seed=_seed(seed, "init") % 2**31, **popts)
+            Xt = sampling.sample("uniform", 2048, p.bounds, seed=_seed(0, "test"))
+            yt = p(Xt)
+            nrmse = float(np.sqrt(np.mean((net(Xt) - yt) ** 2)) / np.std(yt))
+            if proxy_cache is not None:
+                proxy_cache[key] = (net, nrmse)
         pop = pop_size or {"pso": 40, "ga": 60}[optimizer]
         opts = dict(optimizer_options or {}, record_trajectory=True)
         runs, rows = {}, []

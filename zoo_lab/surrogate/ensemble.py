@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
-__all__ = ["MLPEnsemble", "train_ensemble_adam"]
+__all__ = ["MLPEnsemble", "train_ensemble_adam", "fit_proxies_adam"]
 
 
 class MLPEnsemble(torch.nn.Module):
@@ -107,3 +108,42 @@ def train_ensemble_adam(ens: MLPEnsemble, U: torch.Tensor, Y: torch.Tensor, *, e
     if not torch.isfinite(final).all():
         raise RuntimeError(f"train_ensemble_adam: diverged (final losses {final.tolist()}); lower lr={lr}")
     return final
+
+
+def fit_proxies_adam(data: Sequence[tuple], bounds, seeds: Sequence[int], hidden=(32, 32),
+                     epochs: int = 300, lr: float = 1e-2, dtype: str = "float32") -> list:
+    """Fit one :class:`zoo_lab.surrogate.proxy.Proxy` per ``(X, y)`` in ``data`` at once (full-batch Adam).
+
+    Member k starts from exactly the initial network ``proxy.fit(..., seed=seeds[k])`` would
+    use and sees its own scaled inputs and standardised targets; the K fits share every
+    forward and backward pass. Unlike ``proxy.fit(optimizer="adam")`` there are no
+    mini-batches, validation split or early stopping: a fixed number of full-batch steps.
+    All designs need the same number of points. Returns the K fitted proxies (eval mode).
+    """
+    import time
+
+    from zoo_lab.surrogate import proxy as proxy_mod
+
+    if len(data) != len(seeds) or not data:
+        raise ValueError(f"data, seeds: need the same non-zero length, got {len(data)}, {len(seeds)}")
+    sizes = {len(X) for X, _ in data}
+    if len(sizes) != 1:
+        raise ValueError(f"data: every design needs the same number of points, got sizes {sorted(sizes)}")
+    t0 = time.perf_counter()
+    proxies, U, Y = [], [], []
+    for (X, y), seed in zip(data, seeds, strict=True):
+        y = np.asarray(y, dtype=float)
+        std = float(y.std()) or 1.0
+        p = proxy_mod.Proxy(bounds, hidden, "tanh", float(y.mean()), std, dtype, int(seed))
+        tdt = p.lo.dtype
+        U.append(p.scale(torch.as_tensor(np.asarray(X, dtype=float), dtype=tdt)))
+        Y.append(torch.as_tensor((y - y.mean()) / std, dtype=tdt))
+        proxies.append(p)
+    ens = MLPEnsemble.from_nets([p.net for p in proxies])
+    train_ensemble_adam(ens, torch.stack(U), torch.stack(Y), epochs=epochs, lr=lr)
+    elapsed = time.perf_counter() - t0
+    for k, p in enumerate(proxies):
+        p.net.load_state_dict(ens.member(k).state_dict())
+        p.settings.update(optimizer="adam_full_batch_ensemble", epochs=epochs, lr=lr,
+                          n=len(data[k][0]), ensemble_size=len(data), fit_time=elapsed / len(data))
+    return [p.eval() for p in proxies]

@@ -59,7 +59,9 @@ def static_figure_bundle(fig) -> dict[str, Any]:
 
 def status_line() -> W.HTML:
     """An HTML line under a panel's figure for numbers, timings and error messages."""
-    return W.HTML(value="", layout=W.Layout(min_height="1.6em"))
+    line = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
+    line.add_class("zoo-lab-status")
+    return line
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -79,9 +81,12 @@ class Wiring:
 
     def __init__(self, controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
                  status: W.HTML, slow_ms: float, debounce_s: float, tick_s: float,
-                 estimate: Callable[..., float | None] | None) -> None:
+                 estimate: Callable[..., float | None] | None,
+                 cost: Callable[..., float] | None = None) -> None:
         self.controls, self.update, self.status = controls, update, status
         self.slow_ms, self.debounce_s, self.tick_s, self.estimate = slow_ms, debounce_s, tick_s, estimate
+        self.cost = cost
+        self.s_per_unit: float | None = None  # measured seconds per unit of ``cost``
         self.last_ms = 0.0
         self.requested = 0  # generation of the latest request
         self.drawn: int | None = None  # generation whose figure is shown (None: error / never)
@@ -107,14 +112,19 @@ class Wiring:
         """True while the figure does not show the latest requested control values."""
         return self.drawn != self.requested
 
+    def expected_s(self, values: dict) -> float | None:
+        """Expected seconds of an update at ``values``: ``estimate``, or ``cost`` x measured rate."""
+        try:
+            if self.estimate is not None:
+                return self.estimate(**values)
+            if self.cost is not None and self.s_per_unit is not None:
+                return self.cost(**values) * self.s_per_unit
+        except (ValueError, TypeError, KeyError):
+            return None
+        return None
+
     def _computing_text(self, elapsed_s: float) -> str:
-        values = {k: c.value for k, c in self.controls.items()}
-        guess = None
-        if self.estimate is not None:
-            try:
-                guess = self.estimate(**values)
-            except (ValueError, TypeError, KeyError):
-                guess = None
+        guess = self.expected_s({k: c.value for k, c in self.controls.items()})
         hint = (f"; this setting takes ~{guess:.0f} s" if guess is not None and guess >= 1.0 else
                 f"; last update took {_seconds(self.last_ms)}" if self.last_ms else "")
         return (f"<span style='color:#b60'>computing… {elapsed_s:.1f} s{hint}</span>")
@@ -123,6 +133,12 @@ class Wiring:
     def _run(self, gen: int) -> None:
         """Compute the current control values (request ``gen``) and show result or error."""
         values = {k: c.value for k, c in self.controls.items()}
+        units = None
+        if self.cost is not None:
+            try:
+                units = float(self.cost(**values))  # before the update fills any cache
+            except (ValueError, TypeError, KeyError):
+                units = None
         t0 = time.perf_counter()
         try:
             text = self.update(**values) or ""
@@ -137,6 +153,9 @@ class Wiring:
             return
         with self._state_lock:
             self.last_ms = 1e3 * (time.perf_counter() - t0)
+            if units is not None and units > 0:  # learn this machine's speed, smoothed
+                rate = self.last_ms / 1e3 / units
+                self.s_per_unit = rate if self.s_per_unit is None else 0.5 * (self.s_per_unit + rate)
             self.drawn, self.finished = gen, gen
             if gen == self.requested:  # else a newer request is pending: stay greyed for it
                 self._set_stale(False)
@@ -155,19 +174,31 @@ class Wiring:
 
     def _work(self) -> None:
         """Worker thread: run the latest request until no newer one is pending, then exit."""
-        while True:
-            time.sleep(self.debounce_s)  # let a burst of changes settle
-            with self._state_lock:
-                gen = self.requested
-                if self.finished == gen:  # a synchronous refresh already did it
+        try:
+            while True:
+                time.sleep(self.debounce_s)  # let a burst of changes settle
+                with self._state_lock:
+                    gen = self.requested
+                    if self.finished == gen:  # a synchronous refresh already did it
+                        self._worker = None  # decided under the lock, so no request is orphaned
+                        return
+                with self._run_lock:
+                    try:
+                        self._run(gen)
+                    except Exception as exc:  # noqa: BLE001 - a thread's error has nowhere else to go
+                        with self._state_lock:
+                            self.drawn, self.finished = None, gen
+                            self._set_stale(True)
+                            self.status.value = (f"<span style='color:#b00'>{type(exc).__name__}: "
+                                                 f"{html.escape(str(exc))}</span>")
+                with self._state_lock:
+                    if self.requested == gen:
+                        self._worker = None
+                        return
+        finally:
+            with self._state_lock:  # never leave a dead worker registered: the panel would freeze
+                if self._worker is threading.current_thread():
                     self._worker = None
-                    return
-            with self._run_lock:
-                self._run(gen)
-            with self._state_lock:
-                if self.requested == gen:
-                    self._worker = None
-                    return
 
     def _tick(self) -> None:
         """Ticker thread: refresh "computing… N s" while a request is unfinished."""
@@ -185,13 +216,15 @@ class Wiring:
         with self._state_lock:
             worker_alive = self._worker is not None
         if not (from_frontend and in_kernel) and not worker_alive:
-            if self.last_ms > self.slow_ms:  # say so before the kernel is busy
+            guess = self.expected_s({k: c.value for k, c in self.controls.items()})
+            if self.last_ms > self.slow_ms or (guess or 0.0) * 1e3 > self.slow_ms:  # say so first
                 self._set_stale(True)
                 self.status.value = self._computing_text(0.0)
             self()
             return
-        if self.last_ms <= self.slow_ms and not worker_alive:  # cheap: run at once
-            self()
+        guess = self.expected_s({k: c.value for k, c in self.controls.items()})
+        if self.last_ms <= self.slow_ms and (guess or 0.0) * 1e3 <= self.slow_ms and not worker_alive:
+            self()  # cheap: run at once
             return
         with self._state_lock:
             self.requested += 1
@@ -219,7 +252,8 @@ class Wiring:
 
 def wire(controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
          status: W.HTML, *, slow_ms: float = SLOW_MS, debounce_s: float = 0.05,
-         tick_s: float = 0.5, estimate: Callable[..., float | None] | None = None) -> Wiring:
+         tick_s: float = 0.5, estimate: Callable[..., float | None] | None = None,
+         cost: Callable[..., float] | None = None) -> Wiring:
     """Call ``update(**values)`` now and whenever a control changes; show its text or error in ``status``.
 
     ``update`` is the panel's plain update function with the figure already
@@ -228,10 +262,11 @@ def wire(controls: dict[str, W.ValueWidget], update: Callable[..., str | None],
     kernel log. Browser changes inside a kernel that are slow (the last update took
     more than ``slow_ms``) run in one worker thread; a burst is settled over
     ``debounce_s`` and only the latest values are computed. ``estimate(**values)``
-    may return the expected seconds of a setting, shown as "this setting takes ~N s".
-    Returns the :class:`Wiring`; calling it recomputes synchronously.
+    may return the expected seconds of a setting, shown as "this setting takes ~N s";
+    or ``cost(**values)`` its relative work (0 when cached), scaled by the seconds per
+    unit measured on this machine's earlier updates. Returns the :class:`Wiring`; calling it recomputes synchronously.
     """
-    wiring = Wiring(controls, update, status, slow_ms, debounce_s, tick_s, estimate)
+    wiring = Wiring(controls, update, status, slow_ms, debounce_s, tick_s, estimate, cost)
     for c in controls.values():
         c.observe(wiring.on_change, names="value")
     wiring()
@@ -278,21 +313,28 @@ class VisibilityWatch(anywidget.AnyWidget):
     _esm = """
     function render({ model, el }) {
       el.style.height = "1px";
-      let timer = null, tries = 0;
+      let timer = null, tries = 0, inView = false;
       const drawn = () => {
         const panel = el.closest(".zoo-lab-panel");
         const gd = panel && panel.querySelector(".js-plotly-plot");
-        return !!(gd && gd._fullLayout && gd.clientWidth > 0 && gd.querySelector(".main-svg"));
+        const svg = gd && gd.querySelector(".main-svg");
+        // drawn = laid out at a real size (a view created off-screen can be 0 px wide or blank)
+        return !!(gd && gd._fullLayout && svg && gd.clientWidth > 50 &&
+                  svg.getBoundingClientRect().width > 50 && gd.querySelector(".trace, .hm"));
       };
-      // Give a fresh view time to draw; report until it has drawn (a few tries at most).
+      // Give a fresh view time to draw: report "not drawn" only after three failed checks
+      // over ~5 s in view (a view still loading must not be replaced), "drawn" at once.
       const check = () => {
         timer = null;
-        const ok = drawn();
-        model.send({ event: "visible", drawn: ok });
-        if (ok) { io.disconnect(); } else if (++tries < 6) { timer = setTimeout(check, 2000); }
+        if (!inView) return;  // off-screen content may be unlaid-out: judge only in view
+        if (drawn()) { model.send({ event: "visible", drawn: true }); io.disconnect(); return; }
+        tries += 1;
+        if (tries % 3 === 0) model.send({ event: "visible", drawn: false });
+        if (tries < 9) timer = setTimeout(check, 2000);
       };
       const io = new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting) && timer === null) timer = setTimeout(check, 700);
+        inView = entries.some((e) => e.isIntersecting);
+        if (inView && timer === null) timer = setTimeout(check, 1000);
       });
       io.observe(el);
       return () => { io.disconnect(); if (timer !== null) clearTimeout(timer); };

@@ -84,7 +84,7 @@ def coupling_explorer(estimator: str = "gaussian", q: int = 8, mu: float = 1e-3,
     controls = dict(
         estimator=dropdown(estimators.NAMES, estimator, "estimator"),
         q=int_slider(q, 1, 64, "q"),
-        mu=float_log_slider(mu, -8, 0, "μ"),
+        mu=float_log_slider(mu, -8, -1, "μ (≤ 0.1: larger steps leave the solver's domain)"),
         difference=dropdown(estimators.DIFFERENCES, difference, "difference"),
         rows=int_slider(rows, 1, 32, "rods in batch"),
         seed=int_slider(seed, 0, 20, "seed"),

@@ -71,8 +71,13 @@ def guided_explorer(estimator: str = "control_variate", dim: int = 10, n_train: 
         q=int_slider(q, 2, 40, "q", step=2),
     )
     status = status_line()
+
+    def cost(estimator, dim, n_train, q) -> float:  # proxy training dominates; runs are ~fixed
+        trained = (function, dim, n_train, 0) in cache
+        return 1.0 + (0.0 if trained else n_train / 64 * max(dim, 2) / 10)
+
     refresh = wire(controls, lambda **v: update_guided_figure(fig, function=function, _cache=cache, **v),
-                   status)
+                   status, cost=cost)
     rows = [W.HBox([controls["estimator"], controls["dim"]]),
             W.HBox([controls["n_train"], controls["q"]])]
     return assemble(rows, status, fig, controls, refresh)

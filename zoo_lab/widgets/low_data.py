@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import ipywidgets as W
+import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab.plots.low_data import fit_figure
@@ -19,6 +22,33 @@ from zoo_lab.widgets._panel import (
 __all__ = ["low_data_explorer", "update_low_data_figure"]
 
 _PROBLEMS = {"combustion (Cantera)": study.combustion_problem, "materials (ASE EMT)": study.materials_problem}
+# Relative cost of one coupled Adam step (program runs) per problem; ASE EMT is far slower than
+# Cantera's equilibrium, so a materials setting announces "this setting takes ~N s" first.
+_STEP_COST = {"combustion (Cantera)": 1.0, "materials (ASE EMT)": 12.0}
+_CACHE_SIZE = 32
+
+
+def _memo_labels(label):
+    """``label`` with every x it has seen remembered (test grid and LHS labels repeat across updates)."""
+    seen: dict[float, float] = {}
+
+    def memo(x):
+        x = np.asarray(x, dtype=float)
+        new = [v for v in np.unique(x.ravel()) if float(v) not in seen]
+        if new:
+            for v, y in zip(new, np.asarray(label(np.asarray(new)), dtype=float).ravel(), strict=True):
+                seen[float(v)] = float(y)
+        return np.vectorize(lambda v: seen[float(v)], otypes=[float])(x)
+
+    return memo
+
+
+def _problem(problem: str, cache: dict):
+    """The named problem, built once per panel (building one labels a grid) with memoised labels."""
+    if problem not in cache:
+        prob = _PROBLEMS[problem]()
+        cache[problem] = dataclasses.replace(prob, label=_memo_labels(prob.label))
+    return cache[problem]
 
 
 def update_low_data_figure(fig: go.Figure, problem: str, n_labels: int, lam: float, steps: int,
@@ -27,11 +57,15 @@ def update_low_data_figure(fig: go.Figure, problem: str, n_labels: int, lam: flo
     if problem not in _PROBLEMS:
         raise ValueError(f"problem: got {problem!r}; allowed: {', '.join(_PROBLEMS)}")
     cache = {} if _problems is None else _problems
-    if problem not in cache:  # building a problem labels a grid once; keep it between updates
-        cache[problem] = _PROBLEMS[problem]()
-    prob = cache[problem]
-    runs = {m: study.train_low_data(prob, n_labels, m, seed=seed, steps=steps, lam=lam, curve=True)
-            for m in study.MODES}
+    prob = _problem(problem, cache)
+    key = ("runs", problem, int(n_labels), float(lam), int(steps), int(seed))
+    runs = cache.get(key)
+    if runs is None:
+        runs = {m: study.train_low_data(prob, int(n_labels), m, seed=int(seed), steps=int(steps),
+                                        lam=lam, curve=True) for m in study.MODES}
+        if sum(1 for k in cache if isinstance(k, tuple)) >= _CACHE_SIZE:
+            cache.pop(next(k for k in cache if isinstance(k, tuple)))
+        cache[key] = runs
     d = runs["data"]
     new = fit_figure(d["x_test"], d["y_test"], {m: (r["x_test"], r["pred"]) for m, r in runs.items()},
                      d["x_labels"], d["y_labels"], prob.x_name, prob.y_name)
@@ -58,7 +92,15 @@ def low_data_explorer(problem: str = "combustion (Cantera)", n_labels: int = 3, 
         seed=int_slider(seed, 0, 10, "seed"),
     )
     status = status_line()
-    refresh = wire(controls, lambda **v: update_low_data_figure(fig, _problems=problems, **v), status)
+
+    def cost(problem, n_labels, lam, steps, seed) -> float:
+        if ("runs", problem, int(n_labels), float(lam), int(steps), int(seed)) in problems:
+            return 0.0
+        return steps * (1.0 + _STEP_COST[problem]) + (200.0 * _STEP_COST[problem]
+                                                        if problem not in problems else 0.0)
+
+    refresh = wire(controls, lambda **v: update_low_data_figure(fig, _problems=problems, **v), status,
+                   cost=cost)
     rows = [W.HBox([controls["problem"], controls["n_labels"], controls["lam"]]),
             W.HBox([controls["steps"], controls["seed"]])]
     return assemble(rows, status, fig, controls, refresh)

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab import sampling
+from zoo_lab.plots._style import trace_named
 from zoo_lab.plots.proxy import landscape_figure, landscape_grid
 from zoo_lab.problems import functions
 from zoo_lab.surrogate import proxy
@@ -23,36 +24,66 @@ __all__ = ["proxy_explorer", "update_proxy_figure", "PROXY_FUNCTIONS"]
 PROXY_FUNCTIONS: tuple[str, ...] = ("rastrigin", "ackley", "rosenbrock", "styblinski_tang",
                                     "sphere", "levy", "griewank")
 _N_CHOICES = (16, 32, 64, 128, 256, 512, 1024)
-_PANEL_FIT = dict(hidden=(64, 64), max_iter=300, epochs=300)
+# Panel budgets: small nets and short runs keep every setting near or under a second on a
+# shared 2-core CPU; the notebook's own studies use the full budgets of proxy.fit.
+_PANEL_FIT = {
+    "lbfgs": dict(hidden=(32, 32), max_iter=150),
+    "adam": dict(hidden=(32, 32), epochs=150, patience=40),
+    "adam_then_lbfgs": dict(hidden=(32, 32), epochs=40, patience=15, max_iter=80),
+}
+_ADAM_BATCHES = 4  # mini-batches per epoch: batch size grows with n, so cost stays flat
+_CACHE_SIZE = 32
+
+
+def _fit_options(optimizer: str, n: int) -> dict:
+    opts = dict(_PANEL_FIT[optimizer])
+    if "epochs" in opts:
+        opts["batch_size"] = max(32, -(-n // _ADAM_BATCHES))
+    return opts
 
 
 def update_proxy_figure(fig: go.Figure, function: str, dim: int, n: int, scheme: str,
                         optimizer: str, seed: int = 0, resolution: int = 60,
-                        fit_options: dict | None = None) -> str:
-    """Refit the proxy and redraw ``fig`` (made by :func:`landscape_figure`) in place; return a summary."""
+                        fit_options: dict | None = None, _cache: dict | None = None) -> str:
+    """Refit the proxy and redraw ``fig`` (made by :func:`landscape_figure`) in place; return a summary.
+
+    With ``_cache`` (a dict) each setting is fitted once; going back to it redraws at once.
+    """
     if function not in PROXY_FUNCTIONS:
         raise ValueError(f"function: got {function!r}; allowed: {', '.join(PROXY_FUNCTIONS)}")
     if optimizer not in proxy.OPTIMIZERS:
         raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(proxy.OPTIMIZERS)}")
-    f = functions.get(function, int(dim))
-    X = sampling.sample(scheme, int(n), f.bounds, seed=int(seed), sobol_n="round_up")
-    p = proxy.fit(X, f(X), bounds=f.bounds, optimizer=optimizer, seed=int(seed),
-                  **(fit_options or _PANEL_FIT))
-    m = proxy.evaluate(p, f, n_test=1024, seed=12345, n_starts=0)
-    x, y, Zt, Zp = landscape_grid(f, p, resolution)
+    key = (function, int(dim), int(n), scheme, optimizer, int(seed), int(resolution),
+           repr(sorted((fit_options or {}).items())))
+    if _cache is not None and key in _cache:
+        X, grid, text = _cache[key]
+    else:
+        f = functions.get(function, int(dim))
+        X = sampling.sample(scheme, int(n), f.bounds, seed=int(seed), sobol_n="round_up")
+        p = proxy.fit(X, f(X), bounds=f.bounds, optimizer=optimizer, seed=int(seed),
+                      **(fit_options or _fit_options(optimizer, len(X))))
+        m = proxy.evaluate(p, f, n_test=1024, seed=12345, n_starts=0)
+        grid = landscape_grid(f, p, resolution)
+        text = (f"test RMSE <b>{m['rmse']:.3g}</b> (std-normalised {m['nrmse']:.3g}), "
+                f"R² <b>{m['r2']:.3f}</b>, Spearman {m['spearman']:.3f}, "
+                f"fit {p.settings['fit_time']:.2f} s over {len(p.history)} steps")
+        if _cache is not None:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = (X, grid, text)
+    x, y, Zt, Zp = grid
     lo, hi = float(min(Zt.min(), Zp.min())), float(max(Zt.max(), Zp.max()))
     with fig.batch_update():
-        true, prox, err, pts = fig.data[:4]
+        true, prox, err, pts = (trace_named(fig, k) for k in ("true", "proxy", "error",
+                                                              "training points"))
         for tr, z in ((true, Zt), (prox, Zp), (err, np.abs(Zp - Zt))):
             tr.x, tr.y, tr.z = x, y, z
         true.zmin = prox.zmin = lo
         true.zmax = prox.zmax = hi
         pts.x, pts.y = X[:, 0], X[:, 1]
-        where = "" if f.dim == 2 else " (slice through x* on x1, x2)"
-        fig.layout.title.text = f"{function} {f.dim}D, {scheme} n = {len(X)}, {optimizer}{where}"
-    return (f"test RMSE <b>{m['rmse']:.3g}</b> (std-normalised {m['nrmse']:.3g}), "
-            f"R² <b>{m['r2']:.3f}</b>, Spearman {m['spearman']:.3f}, "
-            f"fit {p.settings['fit_time']:.2f} s over {len(p.history)} steps")
+        where = "" if int(dim) == 2 else " (slice through x* on x1, x2)"
+        fig.layout.title.text = f"{function} {int(dim)}D, {scheme} n = {len(X)}, {optimizer}{where}"
+    return text
 
 
 def proxy_explorer(function: str = "rastrigin", dim: int = 2, n: int = 256, scheme: str = "sobol",
@@ -74,7 +105,15 @@ def proxy_explorer(function: str = "rastrigin", dim: int = 2, n: int = 256, sche
         seed=int_slider(seed, 0, 20, "seed"),
     )
     status = status_line()
-    refresh = wire(controls, lambda **v: update_proxy_figure(fig, **v), status)
+    cache: dict = {}
+
+    def cost(function, dim, n, scheme, optimizer, seed) -> float:
+        if (function, int(dim), int(n), scheme, optimizer, int(seed), 60, "[]") in cache:
+            return 0.0
+        return (2.0 if optimizer == "adam_then_lbfgs" else 1.0) * (1.0 + n / 256)
+
+    refresh = wire(controls, lambda **v: update_proxy_figure(fig, _cache=cache, **v), status,
+                   cost=cost)
     rows = [W.HBox([controls["function"], controls["dim"], controls["n"]]),
             W.HBox([controls["scheme"], controls["optimizer"], controls["seed"]])]
     return assemble(rows, status, fig, controls, refresh)

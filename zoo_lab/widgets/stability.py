@@ -51,12 +51,13 @@ def _empty_figure() -> go.FigureWidget:
 def update_stability_figure(fig: go.FigureWidget, function: str, dim: int, n_samples: int,
                             scheme: str, optimizer: str, seed: int = 0, max_evals: int = 2000,
                             n_grid: int = 60, max_particles: int = 20,
-                            proxy_options: dict | None = None) -> str:
+                            proxy_options: dict | None = None, _cache: dict | None = None) -> str:
     """Refit the proxy, rerun both optimizations and redraw ``fig`` in place; return a summary line."""
     if function not in STABILITY_FUNCTIONS:
         raise ValueError(f"function: got {function!r}; allowed: {', '.join(STABILITY_FUNCTIONS)}")
     case = stability_case(function, int(dim), scheme, int(n_samples), optimizer, int(seed),
-                          max_evals=int(max_evals), proxy_options=proxy_options or _PANEL_PROXY)
+                          max_evals=int(max_evals), proxy_options=proxy_options or _PANEL_PROXY,
+                          proxy_cache=_cache)
     b, x_opt = case["bounds"], case["x_opt"]
     rows = case["rows"].set_index("on")
     with fig.batch_update():
@@ -106,7 +107,14 @@ def stability_explorer(function: str = "rastrigin", dim: int = 2, n_samples: int
         max_evals=int_slider(max_evals, 500, 10000, "evaluations", step=500),
     )
     status = status_line()
-    refresh = wire(controls, lambda **v: update_stability_figure(fig, **v), status)
+    cache: dict = {}  # fitted proxies per setting: optimizer and budget changes never refit
+
+    def cost(function, dim, n_samples, scheme, optimizer, seed, max_evals) -> float:
+        fitted = any(k[:5] == (function, int(dim), scheme, int(n_samples), int(seed)) for k in cache)
+        return max_evals / 2000 + (0.0 if fitted else 1.0 + n_samples / 512)
+
+    refresh = wire(controls, lambda **v: update_stability_figure(fig, _cache=cache, **v), status,
+                   cost=cost)
     rows = [W.HBox([controls["function"], controls["dim"], controls["n_samples"]]),
             W.HBox([controls["scheme"], controls["optimizer"], controls["seed"], controls["max_evals"]])]
     return assemble(rows, status, fig, controls, refresh)
