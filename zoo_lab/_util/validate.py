@@ -84,6 +84,8 @@ def check_choice(name: str, value, allowed: Iterable):
 
 def check_columns(name: str, df, columns: Iterable[str]) -> None:
     """Refuse a DataFrame ``df`` that lacks any of ``columns``, naming the missing ones and those it has."""
+    if not hasattr(df, "columns"):
+        raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
     if missing:
         raise ValueError(f"{name}: missing columns {missing}; has {list(df.columns)}")

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import base_layout, color_for
 
 __all__ = ["training_curves", "cosine_figure", "vjp_scatter"]
@@ -18,9 +19,7 @@ def training_curves(df: pd.DataFrame, y: str = "loss", title: str | None = None)
     ``df`` holds the concatenated ``history`` frames of :func:`zoo_lab.studies.train_inverse_heat`
     (columns method, step, queries, ``y``; an optional ``seed`` column gives median and range).
     """
-    missing = {"method", "step", "queries", y} - set(df.columns)
-    if missing:
-        raise ValueError(f"df: missing columns {sorted(missing)}")
+    check_columns("df", df, ["method", "step", "queries", y])
     fig = make_subplots(rows=1, cols=2, subplot_titles=("against optimizer steps", "against program queries"))
     for k, (method, g) in enumerate(df.groupby("method", sort=False)):
         s = g.groupby("step").agg(med=(y, "median"), lo=(y, "min"), hi=(y, "max"), queries=("queries", "median"))

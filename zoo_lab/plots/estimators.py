@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import COLORS, base_layout
 
 __all__ = [
@@ -31,9 +32,7 @@ def estimator_color(name: str, i: int = 0) -> str:
 
 
 def _need(df: pd.DataFrame, cols) -> None:
-    missing = set(cols) - set(df.columns)
-    if missing:
-        raise ValueError(f"df: missing columns {sorted(missing)}")
+    check_columns("df", df, cols)
 
 
 def fd_error_figure(df: pd.DataFrame, title: str | None = None) -> go.Figure:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import base_layout, color_for
 
 __all__ = ["guided_queries_figure", "guided_error_figure", "guided_variance_figure"]
@@ -17,9 +18,7 @@ def guided_queries_figure(df: pd.DataFrame, title: str | None = None) -> go.Figu
     ``df`` is :func:`zoo_lab.studies.guided_queries_to_target`'s table; runs that missed the
     target are drawn at their full budget (hollow markers) so losses stay visible.
     """
-    missing = {"problem", "dim", "method", "queries", "n_evals", "reached"} - set(df.columns)
-    if missing:
-        raise ValueError(f"df: missing columns {sorted(missing)}")
+    check_columns("df", df, ["problem", "dim", "method", "queries", "n_evals", "reached"])
     d = df.assign(group=df["problem"] + " d=" + df["dim"].astype(str),
                   shown=df["queries"].fillna(df["n_evals"]))
     fig = go.Figure()

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
+from zoo_lab._util.grids import slice_points
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import add_median_band, base_layout, color_for, label
 
 __all__ = ["landscape_grid", "landscape_figure", "error_vs_n_figure", "discrepancy_error_figure",
@@ -17,11 +19,7 @@ __all__ = ["landscape_grid", "landscape_figure", "error_vs_n_figure", "discrepan
 
 
 def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"df: missing columns {missing}; has {list(df.columns)}")
+    check_columns("df", df, cols)
 
 
 def landscape_grid(f, proxy, resolution: int = 80, axes=(0, 1), center=None):
@@ -30,18 +28,11 @@ def landscape_grid(f, proxy, resolution: int = 80, axes=(0, 1), center=None):
     The slice spans ``axes`` and fixes every other coordinate at ``center``
     (default ``f.x_opt``, else the box centre); in 2-D it is the whole landscape.
     """
-    i, j = axes
-    b = f.bounds
-    if not (0 <= i < f.dim and 0 <= j < f.dim and i != j):
-        raise ValueError(f"axes: need two distinct indices in [0, {f.dim}), got {axes}")
     if center is None:
-        center = f.x_opt if f.x_opt is not None else b.mean(axis=1)
-    x = np.linspace(b[i, 0], b[i, 1], resolution)
-    y = np.linspace(b[j, 0], b[j, 1], resolution)
-    XX, YY = np.meshgrid(x, y)
-    P = np.tile(np.asarray(center, dtype=float), (XX.size, 1))
-    P[:, i], P[:, j] = XX.ravel(), YY.ravel()
-    return x, y, f(P).reshape(XX.shape), np.asarray(proxy(P), dtype=float).reshape(XX.shape)
+        center = f.x_opt if f.x_opt is not None else None
+    x, y, P = slice_points(f.bounds, resolution, axes, center)
+    shape = (len(y), len(x))
+    return x, y, f(P).reshape(shape), np.asarray(proxy(P), dtype=float).reshape(shape)
 
 
 def landscape_figure(f, proxy, X=None, resolution: int = 80, axes=(0, 1),

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import (
     add_median_band,
     base_layout,
@@ -104,9 +105,7 @@ def median_band_figure(df: pd.DataFrame, x: str, y: str, group: str, facet: str 
 
     One panel per value of ``facet`` (if given); log axes by default.
     """
-    missing = {x, y, group} - set(df.columns) | ({facet} - set(df.columns) if facet else set())
-    if missing:
-        raise ValueError(f"df: missing columns {sorted(missing)}")
+    check_columns("df", df, [x, y, group] + ([facet] if facet else []))
     facets = sorted(df[facet].unique()) if facet else [None]
     n_rows, n_cols = facet_grid(len(facets))  # wrap facets to rows so the figure fits the column
     fig = make_subplots(rows=n_rows, cols=n_cols, vertical_spacing=0.3 / n_rows,

@@ -28,6 +28,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from zoo_lab._util.grids import slice_values
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import COLORS, base_layout
 from zoo_lab.sampling import check_bounds
 
@@ -44,11 +46,7 @@ DEFAULT_TARGETS: tuple[float, ...] = (10.0, 1.0, 1e-1, 1e-2, 1e-3)
 
 
 def _check_columns(df: pd.DataFrame, cols: Sequence[str], arg: str = "df") -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{arg}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{arg}: missing columns {missing}; has {list(df.columns)}")
+    check_columns(arg, df, cols)
 
 
 def _groups(df: pd.DataFrame, by: Sequence[str]):
@@ -129,11 +127,7 @@ def ecdf_runtime_figure(history: pd.DataFrame, targets: Sequence[float] = DEFAUL
 
 
 def _grid(fun: Callable, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    xs = np.linspace(b[0, 0], b[0, 1], n)
-    ys = np.linspace(b[1, 0], b[1, 1], n)
-    XX, YY = np.meshgrid(xs, ys)
-    Z = np.asarray(fun(np.c_[XX.ravel(), YY.ravel()]), dtype=float).reshape(n, n)
-    return xs, ys, Z
+    return slice_values(fun, b, n)
 
 
 def _path_xy(traj: np.ndarray, max_particles: int, axes=(0, 1)) -> tuple[np.ndarray, np.ndarray]:

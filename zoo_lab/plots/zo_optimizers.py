@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from zoo_lab._util.validate import check_columns
 from zoo_lab.plots._style import base_layout, color_for, rgba
 
 __all__ = ["zo_convergence_figure", "gap_at_budgets"]
@@ -15,9 +16,7 @@ __all__ = ["zo_convergence_figure", "gap_at_budgets"]
 
 def gap_at_budgets(df: pd.DataFrame, grid: np.ndarray, by: str = "method") -> pd.DataFrame:
     """Per ``by`` group and budget b of ``grid``: median and quartiles over seeds of the best gap within b."""
-    missing = {by, "seed", "n_evals", "gap"} - set(df.columns)
-    if missing:
-        raise ValueError(f"df: missing columns {sorted(missing)} (a zo_convergence table)")
+    check_columns("df", df, [by, "seed", "n_evals", "gap"])  # a zo_convergence table
     rows = []
     for key, g in df.groupby(by, sort=False):
         per_seed = []

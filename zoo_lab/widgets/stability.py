@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab import sampling
+from zoo_lab._util.grids import slice_values
 from zoo_lab._util.validate import renamed
 from zoo_lab.plots.stability import _path_xy, paths_figure
 from zoo_lab.studies.optimizer_stability import STABILITY_OPTIMIZERS, stability_case
@@ -30,12 +31,7 @@ _PANEL_PROXY = dict(hidden=(32, 32), max_iter=300)
 
 def _slice(fun, bounds: np.ndarray, x_opt: np.ndarray, n: int):
     """Grid values of ``fun`` on the (x1, x2) plane through x* (all other coordinates at x*)."""
-    xs = np.linspace(bounds[0, 0], bounds[0, 1], n)
-    ys = np.linspace(bounds[1, 0], bounds[1, 1], n)
-    XX, YY = np.meshgrid(xs, ys)
-    P = np.tile(x_opt, (n * n, 1))
-    P[:, 0], P[:, 1] = XX.ravel(), YY.ravel()
-    return xs, ys, np.asarray(fun(P), dtype=float).reshape(n, n)
+    return slice_values(fun, bounds, n, (0, 1), x_opt)
 
 
 def _empty_figure() -> go.FigureWidget:
