@@ -33,7 +33,8 @@ LAYERS = {
     "plots": 5,
     "widgets": 6,
     "teaching": 6,
-    "cli": 7,
+    "handouts": 7,
+    "cli": 8,
 }
 
 

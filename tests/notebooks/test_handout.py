@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from zoo_lab import cli
+from zoo_lab import cli, handouts
 
 
 def _executed_notebook(tmp_path):
@@ -40,7 +40,7 @@ def _executed_notebook(tmp_path):
 
 def _fake_mathjax(root):
     """A folder shaped like Debian's MathJax 2: every file and folder a hand-out needs."""
-    for rel in cli._MATHJAX_FILES:
+    for rel in handouts._MATHJAX_FILES:
         f = root / rel
         if "." in rel.rsplit("/", 1)[-1]:
             f.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +55,7 @@ def _fake_mathjax(root):
 
 def test_write_html_is_offline(tmp_path, monkeypatch):
     monkeypatch.delenv(cli.MATHJAX_ENV, raising=False)
-    monkeypatch.setattr(cli, "MATHJAX_DIRS", (tmp_path / "no-mathjax",))
+    monkeypatch.setattr(handouts, "MATHJAX_DIRS", (tmp_path / "no-mathjax",))
     page = cli.write_html(_executed_notebook(tmp_path))
     text = page.read_text(encoding="utf-8")
     assert not cli.REMOTE_URL_RE.findall(text)
@@ -73,7 +73,7 @@ def test_write_html_is_offline(tmp_path, monkeypatch):
 def test_mathjax_is_copied_next_to_the_pages(tmp_path, monkeypatch):
     monkeypatch.delenv(cli.MATHJAX_ENV, raising=False)
     fake = _fake_mathjax(tmp_path / "usr" / "mathjax")
-    monkeypatch.setattr(cli, "MATHJAX_DIRS", (tmp_path / "missing", fake))
+    monkeypatch.setattr(handouts, "MATHJAX_DIRS", (tmp_path / "missing", fake))
     assert cli.find_mathjax() == fake
     out = tmp_path / "out"
     out.mkdir()
@@ -84,7 +84,7 @@ def test_mathjax_is_copied_next_to_the_pages(tmp_path, monkeypatch):
     assert "x-mathjax-config" in text  # nbconvert's $...$ delimiters for MathJax
     assert not cli.REMOTE_URL_RE.findall(text)
     static = out / "_static" / "mathjax"
-    for rel in cli._MATHJAX_FILES:  # the relative URL and every file MathJax loads resolve
+    for rel in handouts._MATHJAX_FILES:  # the relative URL and every file MathJax loads resolve
         assert (static / rel).exists(), rel
     assert (out / url.split("?")[0]).is_file()
     assert not (static / "unpacked").exists()
@@ -101,7 +101,7 @@ def test_mathjax_is_copied_next_to_the_pages(tmp_path, monkeypatch):
 def test_incomplete_mathjax_install_is_not_used(tmp_path, monkeypatch):
     fake = _fake_mathjax(tmp_path / "mathjax")
     (fake / "jax" / "output" / "SVG" / "jax.js").unlink()
-    monkeypatch.setattr(cli, "MATHJAX_DIRS", (fake,))
+    monkeypatch.setattr(handouts, "MATHJAX_DIRS", (fake,))
     assert cli.find_mathjax() is None and cli.stage_mathjax(tmp_path / "out") is None
 
 
@@ -134,7 +134,7 @@ def test_handout_notebook_drops_widgets_and_counts_figures(tmp_path):
 
 
 def test_index_links_pages_by_title(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "MATHJAX_DIRS", ())
+    monkeypatch.setattr(handouts, "MATHJAX_DIRS", ())
     page = cli.write_html(_executed_notebook(tmp_path))
     index = cli.write_index(tmp_path, [page]).read_text(encoding="utf-8")
     assert 'href="99_test_page.html"' in index and "99 · A test page" in index
