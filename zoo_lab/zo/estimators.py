@@ -48,7 +48,6 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -65,6 +64,12 @@ from zoo_lab.zo.directions import (
     sample_directions,
     to_backend,
     torch,
+)
+from zoo_lab.zo.directions import (
+    fast_point as _point,
+)
+from zoo_lab.zo.directions import (
+    fast_values as _values,
 )
 
 __all__ = [
@@ -269,54 +274,6 @@ class Estimator:
             mul(U, mu, out=P[1:])
             P[1:] += x
         return Query(x, P, U, axes, mu, self._scale(k, d) / k, central)
-
-
-# Fast paths for the common case (numpy in, numpy out): one estimate's fixed cost is a few
-# small-array calls, so each check here is one BLAS call instead of several (issue 16.4).
-_NP_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
-_ZEROS: dict[tuple[int, np.dtype], np.ndarray] = {}
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """All entries of the 1-D ``a`` finite: a · 0 is 0, or NaN for any NaN/inf (never overflows).
-
-    On non-finite input numpy also warns "invalid value encountered in dot"; the caller
-    then raises its ValueError naming the point, as before.
-    """
-    key = (a.shape[0], a.dtype)
-    z = _ZEROS.get(key)
-    if z is None:
-        if len(_ZEROS) > 64:  # a handful of sizes in practice; keep the cache small
-            _ZEROS.clear()
-        z = _ZEROS[key] = np.zeros(a.shape[0], a.dtype)
-    return math.isfinite(a.dot(z))
-
-
-def _point(x, dtype: str):
-    """``as_point`` with a shortcut for a 1-D finite array already in ``dtype``."""
-    if type(x) is np.ndarray:
-        if x.ndim == 1 and x.dtype == _NP_DTYPES.get(dtype) and x.shape[0]:
-            if _all_finite(x):
-                return x
-    elif is_torch(x) and x.ndim == 1 and x.shape[0] and x.dtype == getattr(torch, dtype, None):
-        x = x.detach()
-        if math.isfinite(x.sum()):
-            return x
-    return as_point(x, dtype)
-
-
-def _values(values, points):
-    """``check_values(values, points, points, scalar=True)`` with shortcuts for the common case."""
-    if type(values) is np.ndarray:
-        if (type(points) is np.ndarray and values.dtype == points.dtype
-                and values.shape == (points.shape[0],) and _all_finite(values)):
-            return values
-    elif (is_torch(values) and is_torch(points) and values.dtype == points.dtype
-          and values.device == points.device and values.shape == (points.shape[0],)):
-        values = values.detach()
-        if math.isfinite(values.sum()):
-            return values
-    return check_values(values, points, points, scalar=True)
 
 
 def register(cls: type[Estimator]) -> type[Estimator]:
