@@ -48,6 +48,8 @@ References
    IEEE TEC 8(3), 2004 (ring / lbest neighbourhoods).
 .. [4] P. N. Suganthan, "Particle swarm optimiser with neighbourhood operator",
    Proc. CEC 1999 (a neighbourhood that grows during the run).
+
+Size: ~400 lines: PSO with its topologies, wall rules and the numpy/torch backend the GA reuses.
 """
 
 from __future__ import annotations

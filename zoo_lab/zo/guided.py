@@ -39,6 +39,9 @@ References
 .. [2] S. Cheng, Y. Dong, T. Pang, H. Su, J. Zhu, "Improving black-box adversarial attacks
    with a transfer-based prior", NeurIPS 2019 (P-RGF, λ* of their Eq. 12).
 .. [3] A. B. Owen, "Monte Carlo theory, methods and examples", 2013, ch. 8 (control variates).
+
+Size: ~440 lines, three estimators and the theory functions the tests pin them to; they share
+the scalar-proxy binding and are read together.
 """
 
 from __future__ import annotations
