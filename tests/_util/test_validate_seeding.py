@@ -112,3 +112,35 @@ def test_sampling_refuses_coercions_and_huge_sizes():
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="X: row 3 is not finite"):
         zl.sampling.discrepancy(X, b)
+
+
+def test_a_step_below_the_dtype_resolution_warns():
+    f = zl.functions.get("sphere", 3)
+    x = np.full(3, 2.0, dtype=np.float32)
+    est = zl.estimators.make("gaussian", q=4, mu=1e-9, dtype="float32")
+    with pytest.warns(RuntimeWarning, match="mu=1e-09 is below the float32 resolution"):
+        g, _ = est.gradient(f, x, seed=0)
+    assert np.all(g == 0)  # what the warning is about: the step vanished in float32
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        zl.estimators.make("gaussian", q=4, mu=1e-3, dtype="float32").gradient(f, x, seed=0)
+        zl.estimators.make("gaussian", q=4, mu=1e-9).gradient(f, x.astype(float), seed=0)
+
+
+def test_an_all_nonfinite_run_warns():
+    b = np.tile([-1.0, 1.0], (2, 1))
+    with pytest.warns(RuntimeWarning, match="every one of the .* evaluations was non-finite"):
+        res = zl.optimize.pso(lambda X: np.full(len(X), np.nan), b, n_particles=10, max_evals=50,
+                              seed=0)
+    assert res.n_evals == 50
+
+
+@pytest.mark.parametrize("call", [
+    lambda b: zl.optimize.pso(lambda X: X[:, 0], b, n_particles=10**9, seed=0),
+    lambda b: zl.optimize.ga(lambda X: X[:, 0], b, pop_size=10**9, seed=0),
+])
+def test_huge_populations_are_refused_up_front(call):
+    with pytest.raises(ValueError, match="would hold .* elements"):
+        call(np.tile([-1.0, 1.0], (4, 1)))

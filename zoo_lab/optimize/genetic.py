@@ -42,7 +42,7 @@ from collections.abc import Callable
 import numpy as np
 
 from zoo_lab._util.counting import CountingObjective
-from zoo_lab._util.validate import check_int
+from zoo_lab._util.validate import check_int, check_size
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.optimize.swarm import (
     _Backend,
@@ -140,6 +140,7 @@ def ga(
     if elitism >= pop:
         raise ValueError(f"elitism: must be < pop_size={pop}, got {elitism}")
     be, lo, hi, d, b = _prepare(fun, bounds, backend, device, dtype, seed)
+    check_size("pop_size", pop * d, "population")
     p_mut = 1.0 / d if p_mutation is None else _check_float("p_mutation", p_mutation, 0.0, 1.0)
     budget = _check_budget(max_evals, pop, pop, generations, "pop_size", "generations", 200)
     obj = CountingObjective(fun, budget)  # the shared counter (and a hard cap)

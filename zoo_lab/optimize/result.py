@@ -58,6 +58,10 @@ class OptimizeResult:
     fun_last: float | None = None
 
     def __post_init__(self) -> None:
+        if self.n_evals and not np.isfinite(self.fun):  # fun is the best: every value was NaN/inf
+            warnings.warn(f"{self.method or 'optimizer'}: every one of the {self.n_evals} evaluations "
+                          f"was non-finite (best value {self.fun}); check the objective",
+                          RuntimeWarning, stacklevel=3)
         h = _History((k, np.asarray(v)) for k, v in dict(self.history).items())
         lengths = {k: len(v) for k, v in h.items()}
         if len(set(lengths.values())) > 1:

@@ -55,13 +55,12 @@ Size: ~400 lines: PSO with its topologies, wall rules and the numpy/torch backen
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
 import numpy as np
 
 from zoo_lab._util.counting import CountingObjective
-from zoo_lab._util.validate import check_int
+from zoo_lab._util.validate import check_choice, check_float, check_int, check_size
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.sampling import check_bounds
 
@@ -91,22 +90,12 @@ def _result(method: str, be, best_x, hist: list, hist_evals: np.ndarray, n_calls
 
 def _check_float(name: str, value, lo: float = -math.inf, hi: float = math.inf,
                  lo_open: bool = False) -> float:
-    """Validate a real argument in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and v <= hi
-    if not ok:
-        left = "(" if lo_open else "["
-        raise ValueError(f"{name}: expected a finite number in {left}{lo}, {hi}], got {value!r}")
-    return v
+    """A real argument in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``), by the shared check."""
+    return check_float(name, value, None if lo == -math.inf else lo, None if hi == math.inf else hi,
+                       strict=lo_open)
 
 
-def _check_choice(name: str, value, allowed: tuple[str, ...]) -> str:
-    """Validate a string option against ``allowed``."""
-    if value not in allowed:
-        raise ValueError(f"{name}: got {value!r}; allowed: {', '.join(map(repr, allowed))}")
-    return value
+_check_choice = check_choice  # the shared check (genetic and peers import it from here)
 
 
 def _check_budget(max_evals, pop: int, per_gen: int, n_gen: int | None, pop_name: str,
@@ -314,6 +303,7 @@ def pso(
     if v_max is not None:
         v_max = _check_float("v_max", v_max, 0.0, math.inf, lo_open=True)
     be, lo, hi, d, b = _prepare(fun, bounds, backend, device, dtype, seed)
+    check_size("n_particles", n * d, "swarm")
     budget = _check_budget(max_evals, n, n, iters, "n_particles", "iters", 200)
     obj = CountingObjective(fun, budget)  # the shared counter (and a hard cap)
     xp = be.xp

@@ -52,6 +52,7 @@ members back (an import cycle).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -199,6 +200,8 @@ class Estimator:
         """Points (m, d) to evaluate for an estimate at ``x`` (d,), with what ``combine`` needs."""
         x = _point(x, self.dtype)
         d = x.shape[0]
+        if self.mu < _STEP_CHECK[self.dtype]:
+            _warn_small_step(self.mu, x, self.dtype)
         k = self._check_k(self.n_directions(d), d)
         U = self._draw(k, d, seed if type(seed) is np.random.Generator else rng_from(seed))
         return self._build(x, U if type(x) is np.ndarray else to_backend(U, x), None, k, d)
@@ -278,6 +281,21 @@ class Estimator:
             mul(U, mu, out=P[1:])
             P[1:] += x
         return Query(x, P, U, axes, mu, self._scale(k, d) / k, central)
+
+
+# mu below eps * max(1, |x|) cannot move x, or moves f by less than its rounding: warn.
+# The |x| check runs only for steps small enough to be at risk (mu < 1e8 eps).
+_EPS = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
+_STEP_CHECK = {k: 1e8 * v for k, v in _EPS.items()}
+
+
+def _warn_small_step(mu: float, x, dtype: str) -> None:
+    scale = max(1.0, float(abs(x).max()))
+    if mu < _EPS[dtype] * scale:
+        warnings.warn(f"mu={mu:g} is below the {dtype} resolution near x (eps * max(1, |x|) = "
+                      f"{_EPS[dtype] * scale:.3g}): x + mu*u rounds to x, or f moves by less than "
+                      "its rounding, and the estimate is likely zero or noise; use a larger mu or float64",
+                      RuntimeWarning, stacklevel=4)
 
 
 def register(cls: type[Estimator]) -> type[Estimator]:
