@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import torch
 
 from zoo_lab.coupling.blackbox import BlackBox
+from zoo_lab.plots._style import trace_named
 from zoo_lab.plots.coupling import vjp_scatter
 from zoo_lab.problems import heat
 from zoo_lab.widgets._panel import (
@@ -67,8 +68,10 @@ def update_coupling_figure(fig: go.Figure, estimator: str, q: int, mu: float, di
     cos = float(np.sum(g * exact) / (np.linalg.norm(g) * np.linalg.norm(exact)))
     new = vjp_scatter(g, exact, reference="")
     with fig.batch_update():
-        fig.data[1].x, fig.data[1].y = exact.ravel(), g.ravel()
-        fig.data[0].x, fig.data[0].y = new.data[0].x, new.data[0].y
+        zo, line = trace_named(fig, "ZO estimate"), trace_named(fig, "exact")
+        zo.x, zo.y = exact.ravel(), g.ravel()
+        ref = trace_named(new, "exact")
+        line.x, line.y = ref.x, ref.y
         fig.layout.xaxis.range, fig.layout.yaxis.range = new.layout.xaxis.range, new.layout.yaxis.range
         fig.layout.title.text = f"{estimator}, q = {q}, μ = {mu:.1e}, {difference}"
     return (f"cosine to the reference VJP <b>{cos:.3f}</b>; backward cost <b>{cost}</b> "
