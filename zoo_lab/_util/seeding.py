@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["SeedLike", "rng_from", "seed_int", "seed_ints", "torch_generator"]
+__all__ = ["SeedLike", "rng_from", "seed_int", "torch_generator"]
 
 SeedLike = int | np.random.Generator | None
 
@@ -22,26 +22,25 @@ def rng_from(seed: SeedLike) -> np.random.Generator:
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_):
-        if seed < 0:
-            raise ValueError(f"seed: expected an int >= 0, a numpy Generator or None, got {seed}")
-        return np.random.default_rng(int(seed))
-    raise TypeError(
-        f"seed: expected an int >= 0, a numpy Generator or None, got {type(seed).__name__} {seed!r}"
-    )
+    return np.random.default_rng(_int_seed(seed))
 
 
 def seed_int(seed: SeedLike) -> int:
     """``seed`` itself when it is an int (validated); else one int drawn from it (Generator or None)."""
-    rng = rng_from(seed)
-    if isinstance(seed, numbers.Integral):
+    if isinstance(seed, np.random.Generator) or seed is None:
+        return int(rng_from(seed).integers(2**62))
+    return _int_seed(seed)
+
+
+def _int_seed(seed) -> int:
+    """``seed`` as an int if it is an integer >= 0 (not a bool); else the one seed error."""
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_):
+        if seed < 0:
+            raise ValueError(f"seed: expected an int >= 0, a numpy Generator or None, got {seed}")
         return int(seed)
-    return int(rng.integers(2**62))
-
-
-def seed_ints(seed: SeedLike, n: int) -> list[int]:
-    """``n`` independent child seeds (ints) drawn from ``seed``: for sub-runs that need their own."""
-    return [int(s) for s in rng_from(seed).integers(0, 2**31 - 1, size=n)]
+    raise TypeError(
+        f"seed: expected an int >= 0, a numpy Generator or None, got {type(seed).__name__} {seed!r}"
+    )
 
 
 def torch_generator(seed: SeedLike, device="cpu"):

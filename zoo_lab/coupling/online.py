@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from zoo_lab._util.seeding import torch_generator
 from zoo_lab._util.validate import check_choice, check_float, check_int
 from zoo_lab.surrogate.train import Clock, Data, FitHistory, train_adam, train_lbfgs
 
@@ -187,7 +188,7 @@ class OnlineProxy(torch.nn.Module):
         if self.optimizer == "lbfgs":
             train_lbfgs(net, data, history, clock, max_iter=self.steps)
         else:
-            gen = torch.Generator().manual_seed(self.n_refits)
+            gen = torch_generator(self.n_refits)
             train_adam(net, data, history, clock, epochs=self.steps, lr=self.lr,
                        batch_size=len(X), patience=self.steps, generator=gen)
         for p in self.proxy.parameters():

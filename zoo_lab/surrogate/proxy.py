@@ -39,7 +39,7 @@ from scipy import optimize as sopt
 from scipy import stats
 
 from zoo_lab import sampling
-from zoo_lab._util.seeding import rng_from, seed_int
+from zoo_lab._util.seeding import rng_from, seed_int, torch_generator
 from zoo_lab._util.threads import torch_threads
 from zoo_lab._util.validate import check_choice, check_float, check_int
 from zoo_lab.surrogate.train import Clock, Data, FitHistory, make_net, train_adam, train_lbfgs
@@ -73,7 +73,7 @@ class Proxy(torch.nn.Module):
         self.register_buffer("hi", torch.tensor(b[:, 1], dtype=tdt))
         self.register_buffer("y_mean", torch.tensor(float(y_mean), dtype=tdt))
         self.register_buffer("y_std", torch.tensor(float(y_std), dtype=tdt))
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch_generator(seed)
         self.net = make_net(b.shape[0], hidden, ACTIVATIONS[activation], gen, tdt, _GAINS[activation])
         self.settings = dict(dim=b.shape[0], bounds=b.tolist(), hidden=list(hidden),
                              activation=activation, dtype=dtype, y_mean=float(y_mean),
@@ -246,7 +246,7 @@ def fit(X, y, bounds=None, hidden=(64, 64), activation: str = "tanh", optimizer:
     data = Data(U=scaled(X[tr]), Y=std(y[tr]), U_val=scaled(X[va]) if n_val else None,
                 Y_val=std(y[va]) if n_val else None, U_mon=mon[0] if mon else None,
                 y_mon=mon[1] if mon else None, y_mean=y_mean, y_std=y_std)
-    gen = torch.Generator().manual_seed(seed + 1)
+    gen = torch_generator(seed + 1)
     clock = Clock(dev)
     with _torch_threads(threads, dev):
         if optimizer in ("adam", "adam_then_lbfgs"):
