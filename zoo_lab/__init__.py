@@ -35,17 +35,10 @@ _SUBSYSTEMS = (
     "teaching",
     "cli",
 )
-# the short public names of DESIGN.md, kept for good: zl.functions.get(...), zl.proxy.fit(...)
-_SHORT = {
-    "functions": "zoo_lab.problems.functions",
-    "estimators": "zoo_lab.zo.estimators",
-    "proxy": "zoo_lab.surrogate.proxy",
-    "knowledge": "zoo_lab.problems",
-    "guided": "zoo_lab.zo.guided",
-    "online": "zoo_lab.coupling.online",
-    "blackbox": "zoo_lab.coupling.blackbox",
-    "evaluation": "zoo_lab.coupling.evaluation",
-}
+# the short public names of DESIGN.md, kept for good: zl.functions.get(...), zl.proxy.fit(...);
+# each is the new home of the old module of that name (one map: _util/aliases.MOVED)
+_SHORT = {name: _aliases.MOVED[f"zoo_lab.{name}"] for name in (
+    "functions", "estimators", "proxy", "knowledge", "guided", "online", "blackbox", "evaluation")}
 
 _aliases.install()
 

@@ -87,18 +87,14 @@ class _LoggingEvaluator:
 
 
 class _Scaled(torch.nn.Module):
-    """The proxy's output divided by ``s`` and shaped like the trainer's targets (for the scaled MSE)."""
+    """The proxy's output divided by ``s``, as (m, k) rows (the trainer squeezes k = 1 to (m,))."""
 
-    def __init__(self, proxy: torch.nn.Module, s: float, y_shape) -> None:
+    def __init__(self, proxy: torch.nn.Module, s: float) -> None:
         super().__init__()
         self.proxy, self.s = proxy, s
-        # the trainer squeezes a trailing axis of the output: targets are (m,) or (m, k > 1)
-        self.target_shape = (y_shape[0],) if len(y_shape) == 1 or y_shape[-1] == 1 else tuple(y_shape)
 
     def forward(self, x):
-        out = self.proxy(x) / self.s
-        return out.reshape(self.target_shape[0], -1) if len(self.target_shape) > 1 else \
-            out.reshape(-1, 1)
+        return (self.proxy(x) / self.s).reshape(len(x), -1)
 
     def loss(self, data: Data) -> float:
         return float(torch.mean((self(data.U).squeeze(-1) - data.Y) ** 2))
@@ -177,8 +173,8 @@ class OnlineProxy(torch.nn.Module):
         Yt = torch.as_tensor(Y, dtype=p0.dtype, device=p0.device)
         var = float(Yt.var()) if Yt.numel() > 1 else 0.0
         s = math.sqrt(var) if var > 0 else 1.0
-        net = _Scaled(self.proxy, s, Yt.shape)
-        data = Data(U=Xt, Y=(Yt / s).reshape(net.target_shape), U_val=None, Y_val=None,
+        net = _Scaled(self.proxy, s)
+        data = Data(U=Xt, Y=(Yt / s).reshape(len(Yt), -1).squeeze(-1), U_val=None, Y_val=None,
                     U_mon=None, y_mon=None, y_mean=0.0, y_std=1.0)
         was_training = self.proxy.training
         self.proxy.train()

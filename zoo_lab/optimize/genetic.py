@@ -42,13 +42,12 @@ from collections.abc import Callable
 import numpy as np
 
 from zoo_lab._util.counting import CountingObjective
-from zoo_lab._util.validate import check_int, check_size
+from zoo_lab._util.validate import check_choice, check_int, check_size
 from zoo_lab.optimize.result import OptimizeResult
 from zoo_lab.optimize.swarm import (
     _Backend,
     _call,
     _check_budget,
-    _check_choice,
     _check_float,
     _prepare,
     _result,
@@ -136,7 +135,7 @@ def ga(
     eta_c = _check_float("eta_c", eta_c, 0.0, math.inf)
     eta_m = _check_float("eta_m", eta_m, 0.0, math.inf)
     elitism = check_int("elitism", elitism, 0)
-    plus = _check_choice("survival", survival, SURVIVALS) == "plus"
+    plus = check_choice("survival", survival, SURVIVALS) == "plus"
     if elitism >= pop:
         raise ValueError(f"elitism: must be < pop_size={pop}, got {elitism}")
     be, lo, hi, d, b = _prepare(fun, bounds, backend, device, dtype, seed)

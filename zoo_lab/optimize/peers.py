@@ -49,9 +49,8 @@ from collections.abc import Callable
 import numpy as np
 
 from zoo_lab._util.counting import BudgetSpent, CountingObjective
-from zoo_lab._util.validate import check_int
+from zoo_lab._util.validate import check_choice, check_int
 from zoo_lab.optimize.result import OptimizeResult
-from zoo_lab.optimize.swarm import _check_choice
 from zoo_lab.sampling import check_bounds
 
 __all__ = ["PEERS", "run_peer", "pymoo_ga", "pymoo_pso", "pyswarms_pso", "cmaes", "ipop_cmaes",
@@ -255,6 +254,6 @@ _ADAPTERS = {"pymoo_ga": pymoo_ga, "pymoo_pso": pymoo_pso, "pyswarms_pso": pyswa
 def run_peer(name: str, fun: Callable, bounds, max_evals: int, pop_size: int | None = None,
              seed: int | np.random.Generator = 0, **options) -> OptimizeResult:
     """Run the peer optimizer ``name`` (one of :data:`PEERS`) on ``fun`` for ``max_evals`` evaluations."""
-    _check_choice("name", name, PEERS)
+    check_choice("name", name, PEERS)
     kw = {} if pop_size is None else {"pop_size": pop_size}
     return _ADAPTERS[name](fun, bounds, max_evals, seed=seed, **kw, **options)

@@ -95,9 +95,6 @@ def _check_float(name: str, value, lo: float = -math.inf, hi: float = math.inf,
                        strict=lo_open)
 
 
-_check_choice = check_choice  # the shared check (genetic and peers import it from here)
-
-
 def _check_budget(max_evals, pop: int, per_gen: int, n_gen: int | None, pop_name: str,
                   gen_name: str, default_gen: int) -> int:
     """Total evaluations of a run from ``max_evals`` and/or the generation count (see module doc)."""
@@ -125,7 +122,7 @@ class _Backend:
     def __init__(self, backend: str | None, device, dtype, seed) -> None:
         if device is not None and backend is None:
             backend = "torch"
-        backend = _check_choice("backend", backend or "numpy", BACKENDS)
+        backend = check_choice("backend", backend or "numpy", BACKENDS)
         self.name = backend
         if seed is not None and not isinstance(seed, np.random.Generator):
             check_int("seed", seed, 0)
@@ -297,8 +294,8 @@ def pso(
     w = _check_float("w", w, 0.0, 10.0)
     c1 = _check_float("c1", c1, 0.0, 10.0)
     c2 = _check_float("c2", c2, 0.0, 10.0)
-    _check_choice("topology", topology, TOPOLOGIES)
-    _check_choice("walls", walls, WALLS)
+    check_choice("topology", topology, TOPOLOGIES)
+    check_choice("walls", walls, WALLS)
     v_init = _check_float("v_init", v_init, 0.0, 10.0)
     if v_max is not None:
         v_max = _check_float("v_max", v_max, 0.0, math.inf, lo_open=True)

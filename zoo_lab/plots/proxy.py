@@ -28,9 +28,7 @@ def landscape_grid(f, proxy, resolution: int = 80, axes=(0, 1), center=None):
     The slice spans ``axes`` and fixes every other coordinate at ``center``
     (default ``f.x_opt``, else the box centre); in 2-D it is the whole landscape.
     """
-    if center is None:
-        center = f.x_opt if f.x_opt is not None else None
-    x, y, P = slice_points(f.bounds, resolution, axes, center)
+    x, y, P = slice_points(f.bounds, resolution, axes, f.x_opt if center is None else center)
     shape = (len(y), len(x))
     return x, y, f(P).reshape(shape), np.asarray(proxy(P), dtype=float).reshape(shape)
 

@@ -126,10 +126,6 @@ def ecdf_runtime_figure(history: pd.DataFrame, targets: Sequence[float] = DEFAUL
     return base_layout(fig, title or f"Runtime ECDF, targets f − f* ≤ {{{tl}}}", height=420)
 
 
-def _grid(fun: Callable, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return slice_values(fun, b, n)
-
-
 def _path_xy(traj: np.ndarray, max_particles: int, axes=(0, 1)) -> tuple[np.ndarray, np.ndarray]:
     """All particle paths as one polyline with NaN breaks (one trace, fast to draw and update)."""
     t = traj[:, :max_particles, :]
@@ -172,7 +168,7 @@ def paths_figure(true_fun: Callable, proxy: Callable, traj_true: np.ndarray, tra
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
                         subplot_titles=("run on the true function", "run on the proxy"))
     for col, (fun, t) in enumerate(zip((true_fun, proxy), trajs, strict=True), start=1):
-        xs, ys, Z = _grid(fun, b, n_grid)
+        xs, ys, Z = slice_values(fun, b, n_grid)
         if log_z:
             Z = np.log10(Z - Z.min() + 1e-12)
         # one colour bar per map (the two landscapes have their own ranges), beside its map
