@@ -8,8 +8,10 @@ here, so a bad value always gets the same kind of message::
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -136,9 +138,6 @@ def renamed(**old_to_new: str):
 
     ``@renamed(budget="max_evals")`` lets ``f(budget=100)`` mean ``f(max_evals=100)``.
     """
-    import functools
-    import warnings
-
     def wrap(fn):
         @functools.wraps(fn)
         def inner(*args, **kwargs):

@@ -71,13 +71,13 @@ def proxy_grid(functions=("rastrigin",), dims=(2,), schemes=sampling.SCHEMES, n_
     go to :func:`zoo_lab.surrogate.proxy.fit`. ``checkpoint`` (a folder) keeps finished
     fits so a stopped grid resumes (:func:`zoo_lab.studies.engine.sweep`).
     """
+    schemes = _check_list("schemes", schemes)
     settings = grid(function=_check_list("functions", functions), dim=_check_list("dims", dims),
-                    scheme=_check_list("schemes", schemes), n=_check_list("n_samples", n_samples),
+                    scheme=schemes, n=_check_list("n_samples", n_samples),
                     seed=_check_list("seeds", seeds))
-    for name, values, allowed in (("schemes", schemes, sampling.SCHEMES),
-                                  ("optimizer", [optimizer], proxy.OPTIMIZERS)):
-        for v in _check_list(name, values):
-            check_choice(name, v, allowed)
+    for scheme in schemes:
+        check_choice("schemes", scheme, sampling.SCHEMES)
+    check_choice("optimizer", optimizer, proxy.OPTIMIZERS)
     for fn, d in {(g["function"], g["dim"]) for g in settings}:
         _check_function(fn, d)
     kw = dict(optimizer=optimizer, n_test=n_test, test_seed=test_seed, n_starts=n_starts, **fit_options)
