@@ -14,20 +14,12 @@ import numpy as np
 import pytest
 
 import zoo_lab as zl
+from zoo_lab._util.counting import CountingObjective
 from zoo_lab.optimize import OptimizeResult
 from zoo_lab.optimize.result import HISTORY_COLUMNS
 
 F = zl.functions.get("rastrigin", 3)
 MAX_EVALS = 600
-
-
-class _Rows:
-    def __init__(self):
-        self.rows = 0
-
-    def __call__(self, X):
-        self.rows += len(X)
-        return F(X)
 
 
 def _zo(name):
@@ -65,13 +57,13 @@ def optimizer(request):
 
 def test_result_obeys_the_shared_conventions(optimizer):
     run, slack = _runner(optimizer)
-    f = _Rows()
+    f = CountingObjective(F)
     res = run(f, 0)
     assert isinstance(res, OptimizeResult)
     x = np.asarray(res.x, dtype=float)
     assert np.all(F.bounds[:, 0] <= x) and np.all(x <= F.bounds[:, 1])
     assert res.fun == pytest.approx(float(F(x[None, :])[0]), rel=1e-9, abs=1e-12)
-    assert res.n_evals == f.rows  # every row the objective saw, and nothing else
+    assert res.n_evals == f.n_evals  # every row the objective saw, and nothing else
     assert MAX_EVALS - max(slack, 1) * 2 <= res.n_evals <= MAX_EVALS + slack
     frame = res.to_frame()
     assert set(HISTORY_COLUMNS) <= set(frame.columns) and len(frame) >= 1

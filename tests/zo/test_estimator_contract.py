@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import zoo_lab as zl
+from zoo_lab._util.counting import CountingObjective
 from zoo_lab.zo.estimators import names
 
 D = 6
@@ -34,16 +35,6 @@ def _make(name: str):
     return zl.estimators.make(name, q=q, mu=1e-4, proxy=_proxy)
 
 
-class _Calls:
-    def __init__(self):
-        self.calls, self.rows = 0, 0
-
-    def __call__(self, X):
-        self.calls += 1
-        self.rows += X.shape[0]
-        return _linear(X)
-
-
 @pytest.fixture(params=names())
 def est(request):
     return _make(request.param)
@@ -54,9 +45,9 @@ def test_every_estimator_is_covered():
 
 
 def test_one_batched_call_with_the_advertised_rows(est):
-    f, x = _Calls(), np.full(D, 0.3)
+    f, x = CountingObjective(_linear), np.full(D, 0.3)
     g, n = est.gradient(f, x, seed=0)
-    assert f.calls == 1 and f.rows == n
+    assert f.n_calls == 1 and f.n_evals == n
     assert g.shape == (D,) and np.all(np.isfinite(g))
 
 

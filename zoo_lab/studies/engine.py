@@ -95,7 +95,7 @@ def run_tasks(tasks: Iterable[tuple[Callable, dict]], *, executor=None, progress
     try:
         if executor is None:
             for i, fn, spec, path in todo:
-                done(i, fn(**spec) if keyword else fn(spec), path)
+                done(i, _call(fn, spec, keyword), path)
         else:
             futures = [(i, executor.submit(_call, fn, spec, keyword), path)
                        for i, fn, spec, path in todo]
