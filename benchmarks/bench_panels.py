@@ -42,8 +42,8 @@ def explorers() -> list[str]:
 
 
 def sweep_values(control: W.ValueWidget, points: int) -> list:
-    """Values over the control's whole range: every option, or ``points`` from min to max."""
-    if isinstance(control, W.Dropdown | W.ToggleButtons | W.RadioButtons):
+    """Values over the control's whole range: every option (dropdown, selection slider), or ``points`` from min to max."""
+    if isinstance(control, W.Dropdown | W.ToggleButtons | W.RadioButtons | W.SelectionSlider):
         return list(control._options_values)
     if isinstance(control, W.Checkbox | W.ToggleButton):
         return [not control.value, control.value]

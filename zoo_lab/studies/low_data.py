@@ -16,6 +16,7 @@ label, the program and the knowledge loss; :func:`materials_problem` and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,8 +31,8 @@ from zoo_lab.studies._nets import seeded_init_
 from zoo_lab.studies.engine import grid, sweep
 from zoo_lab.zo import estimators
 
-__all__ = ["MODES", "LowDataProblem", "train_low_data", "low_data_study", "low_data_table",
-           "coupling_gain", "materials_problem", "combustion_problem"]
+__all__ = ["MODES", "LowDataProblem", "labelled_points", "train_low_data", "low_data_snapshots",
+           "low_data_study", "low_data_table", "coupling_gain", "materials_problem", "combustion_problem"]
 
 MODES = ("data", "coupled")
 
@@ -80,20 +81,31 @@ class _Net(torch.nn.Module):
         return self.yl + self.ys * torch.sigmoid(self.body(u))
 
 
+def labelled_points(problem: LowDataProblem, n_labels: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n_labels`` labelled conditions of a run (an LHS over the domain) and their labels."""
+    x_lab = sampling.sample("lhs", int(n_labels), np.array([problem.x_bounds], dtype=float), seed=seed)[:, 0]
+    return x_lab, problem.labels(x_lab)
+
+
 def train_low_data(problem: LowDataProblem, n_labels: int, mode: str, seed: int = 0,
                    steps: int = 300, n_unlabelled: int = 8, lam: float = 1.0, q: int | None = None,
                    mu: float = 1e-4, lr: float = 0.02, hidden: int = 16, n_test: int = 17,
-                   curve: bool = False) -> dict:
+                   curve: bool = False, snapshot_every: int | None = None) -> dict:
     """Train one network; returns a dict of settings, test RMSE and program queries.
 
     With ``curve=True`` the dict also holds ``x_test``, ``y_test``, ``pred``, ``x_labels``
-    and ``y_labels`` for plotting.
+    and ``y_labels`` for plotting. With ``snapshot_every=k`` it also holds ``snapshots``:
+    after every k-th Adam step, a dict of ``step``, ``pred`` (on ``x_test``), ``test_rmse``,
+    ``max_error`` and ``program_queries`` so far. Adam has no schedule and the coordinate
+    estimator is deterministic, so the snapshot at step k is the result of a k-step run.
     """
     check_choice("mode", mode, MODES)
     n_labels = check_int("n_labels", n_labels, 1)
+    steps = check_int("steps", steps, 0)
+    if snapshot_every is not None:
+        snapshot_every = check_int("snapshot_every", snapshot_every, 1)
+    x_lab, y_lab = labelled_points(problem, n_labels, seed)
     xb = np.array([problem.x_bounds], dtype=float)
-    x_lab = sampling.sample("lhs", int(n_labels), xb, seed=seed)[:, 0]
-    y_lab = problem.labels(x_lab)
     x_test = np.linspace(*problem.x_bounds, n_test)
     y_test = problem.labels(x_test)
     # unlabelled conditions: a fixed LHS over the domain (no labels are ever read there)
@@ -105,8 +117,16 @@ def train_low_data(problem: LowDataProblem, n_labels: int, mode: str, seed: int 
                    grad_dims=problem.grad_dims, name=problem.name, seed=seed)
     span = problem.y_bounds[1] - problem.y_bounds[0]
     xl, yl = torch.as_tensor(x_lab)[:, None], torch.as_tensor(y_lab)[:, None]
-    xu = torch.as_tensor(x_unl)[:, None]
-    for _ in range(steps):
+    xu, xt = torch.as_tensor(x_unl)[:, None], torch.as_tensor(x_test)[:, None]
+
+    def evaluate(step: int) -> dict:
+        with torch.no_grad():  # no graph and no RNG draw: evaluating leaves the training untouched
+            pred = net(xt).numpy()[:, 0]
+        return dict(step=step, pred=pred, test_rmse=float(np.sqrt(np.mean((pred - y_test) ** 2))),
+                    max_error=float(np.max(np.abs(pred - y_test))), program_queries=box.n_queries)
+
+    snapshots = []
+    for k in range(1, steps + 1):
         opt.zero_grad()
         loss = (((net(xl) - yl) / span) ** 2).mean()
         if mode == "coupled":
@@ -114,15 +134,43 @@ def train_low_data(problem: LowDataProblem, n_labels: int, mode: str, seed: int 
             loss = loss + lam * problem.knowledge_loss(out, xu).mean()
         loss.backward()
         opt.step()
-    with torch.no_grad():
-        pred = net(torch.as_tensor(x_test)[:, None]).numpy()[:, 0]
+        if snapshot_every is not None and k % snapshot_every == 0:
+            snapshots.append(evaluate(k))
+    final = evaluate(steps)
     out = dict(problem=problem.name, mode=mode, n_labels=int(n_labels), seed=seed,
-               test_rmse=float(np.sqrt(np.mean((pred - y_test) ** 2))),
-               max_error=float(np.max(np.abs(pred - y_test))),
+               test_rmse=final["test_rmse"], max_error=final["max_error"],
                program_queries=box.n_queries, steps=steps, n_unlabelled=n_unlabelled, lam=lam)
     if curve:
-        out.update(x_test=x_test, y_test=y_test, pred=pred, x_labels=x_lab, y_labels=y_lab)
+        out.update(x_test=x_test, y_test=y_test, pred=final["pred"], x_labels=x_lab, y_labels=y_lab)
+    if snapshot_every is not None:
+        out["snapshots"] = snapshots
     return out
+
+
+@functools.cache
+def _combustion() -> LowDataProblem:
+    """The combustion problem, built once per process (building it runs Cantera on a grid)."""
+    return combustion_problem()
+
+
+def low_data_snapshots(mode: str, n_labels: int, lam: float, seed: int, steps: int,
+                       snapshot_every: int, n_test: int = 17) -> list[dict]:
+    """One combustion run as rows, one per snapshot: settings, test RMSE and ``pred_i`` on the test grid.
+
+    The rows of the ``low_data_panel`` record (:mod:`zoo_lab.studies.records`); a data-only
+    run ignores ``lam`` and is stored with ``lam = 0`` (its loss is the coupled loss at 0).
+    """
+    lam = 0.0 if mode == "data" else float(lam)
+    run = train_low_data(_combustion(), n_labels, mode, seed=seed, steps=steps, lam=lam,
+                         n_test=n_test, snapshot_every=snapshot_every)
+    rows = []
+    for snap in run["snapshots"]:
+        row = dict(problem=run["problem"], mode=mode, n_labels=int(n_labels), lam=lam, seed=int(seed),
+                   step=snap["step"], test_rmse=snap["test_rmse"], max_error=snap["max_error"],
+                   program_queries=snap["program_queries"])
+        row.update({f"pred_{i}": float(v) for i, v in enumerate(snap["pred"])})
+        rows.append(row)
+    return rows
 
 
 def low_data_study(problem: LowDataProblem, ns=(2, 4, 8, 16, 32), seeds=range(3),

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from zoo_lab.studies.engine import grid, sweep
+from zoo_lab.studies.low_data import low_data_snapshots
 from zoo_lab.studies.optimizer_stability import stability, stability_grid
 from zoo_lab.studies.replication import replicate_2301_07102
 
@@ -33,7 +35,7 @@ __all__ = ["RECORDS", "record", "record_slice", "load_record", "record_info", "r
 
 # the columns that identify one run; a slice is compared with the record on these
 SLICE_KEYS = ("function", "dim", "scheme", "dataset", "activation", "optimizer", "on",
-              "sampling_seed", "init_seed", "seed")
+              "sampling_seed", "init_seed", "seed", "mode", "n_labels", "lam", "step")
 _DROP = ("x", "history_evals", "history_error", "settings", "proxy_fit_time")
 
 
@@ -67,6 +69,14 @@ def _replication(*, scale, functions, dims, datasets, runs, optimizers, independ
                                    independent=independent, activation=act, executor=executor)
               for act in activations]
     return pd.concat(frames, ignore_index=True)
+
+
+def _low_data_panel(*, ns, lams, seeds, steps, snapshot_every, executor=None):
+    # a data-only run does not depend on lam: one per (n, seed); coupled first, they are the slow ones
+    settings = (grid(mode="coupled", n_labels=ns, lam=lams, seed=range(seeds))
+                + grid(mode="data", n_labels=ns, lam=0.0, seed=range(seeds)))
+    return sweep(low_data_snapshots, [dict(s, steps=steps, snapshot_every=snapshot_every)
+                                      for s in settings], executor=executor, progress=executor is None)
 
 
 _GRID = dict(functions=["rastrigin", "ackley", "rosenbrock", "styblinski_tang"], dims=[2, 4, 10],
@@ -104,6 +114,13 @@ RECORDS: dict[str, _Record] = {
         dict(scale=0.03, functions=["ackley", "rastrigin"], dims=[2], datasets=["sparse"], runs=10,
              optimizers=["pso"], independent=True, activations=["relu", "tanh", "silu"]),
         dict(functions=["ackley"], runs=1, activations=["tanh"])),
+    "low_data_panel": _Record(
+        "notebook 04 panel: data-only vs coupled fits (combustion), test predictions every 20 Adam steps",
+        _low_data_panel,
+        dict(ns=[1, 2, 3, 4, 8, 16, 32], lams=[0.001, 0.01, 0.1, 1.0, 10.0, 100.0], seeds=5, steps=400,
+             snapshot_every=20),
+        # 60 steps: the snapshots at 20, 40, 60 of a short run must equal those of the stored 400-step runs
+        dict(ns=[2], lams=[1.0], seeds=1, steps=60)),
 }
 
 
