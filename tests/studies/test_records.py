@@ -12,7 +12,8 @@ from zoo_lab import cli
 from zoo_lab.studies import records
 
 STORED = [n for n in records.RECORDS if (records.results_dir() / f"{n}.csv").is_file()]
-VALUES = ("error", "dist_to_opt", "f_true_at_x", "proxy_gap", "proxy_test_nrmse")
+VALUES = ("error", "dist_to_opt", "f_true_at_x", "proxy_gap", "proxy_test_nrmse", "test_rmse", "max_error",
+          "program_queries")
 
 
 def _compare(live: pd.DataFrame, stored: pd.DataFrame) -> int:
@@ -20,11 +21,13 @@ def _compare(live: pd.DataFrame, stored: pd.DataFrame) -> int:
     keys = [k for k in records.SLICE_KEYS if k in live.columns]
     merged = live.merge(stored, on=keys, suffixes=("_live", "_stored"), validate="one_to_one")
     assert len(merged) == len(live), f"{len(live) - len(merged)} live rows have no stored twin"
-    for col in VALUES:
+    preds = [c for c in live.columns if c.startswith("pred_")]  # low_data_panel's test predictions
+    for col in (*VALUES, *preds):
         if f"{col}_live" in merged:
             a, b = merged[f"{col}_live"].to_numpy(float), merged[f"{col}_stored"].to_numpy(float)
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9, equal_nan=True, err_msg=col)
-    assert (merged["basin_hit_live"] == merged["basin_hit_stored"]).all()
+    if "basin_hit_live" in merged:
+        assert (merged["basin_hit_live"] == merged["basin_hit_stored"]).all()
     return len(merged)
 
 

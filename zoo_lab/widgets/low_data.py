@@ -74,11 +74,11 @@ def recorded_runs(folder=None) -> RecordedRuns | None:
     runs = {k: dict(pred=preds[i], test_rmse=float(r), program_queries=int(q))
             for i, (k, r, q) in enumerate(zip(keys, df["test_rmse"], df["program_queries"], strict=True))}
     coupled = df[df["mode"] == "coupled"]
-    return RecordedRuns(runs, tuple(sorted(df["n_labels"].astype(int).unique())),
-                        tuple(sorted(coupled["lam"].astype(float).unique())),
-                        tuple(sorted(df["seed"].astype(int).unique())),
-                        tuple(sorted(df["step"].astype(int).unique())), len(pred_cols),
-                        str(info.get("recorded", "?")))
+    def levels(col, frame=df, kind=int):  # plain Python values: they label the sliders
+        return tuple(sorted(kind(v) for v in frame[col].unique()))
+
+    return RecordedRuns(runs, levels("n_labels"), levels("lam", coupled, float), levels("seed"),
+                        levels("step"), len(pred_cols), str(info.get("recorded", "?")))
 
 
 def _memo_labels(label):
