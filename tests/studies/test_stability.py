@@ -219,9 +219,14 @@ def test_update_stability_figure_in_place():
     text = zl.widgets.update_stability_figure(fig, "rastrigin", 2, 32, "lhs", "pso", seed=1, **PANEL_FAST)
     assert [id(t) for t in fig.data] == ids  # same traces, new data
     assert "proxy test NRMSE" in text and "true run" in text
-    assert np.asarray(fig.data[0].z).shape == (12, 12) and np.asarray(fig.data[6].z).shape == (12, 12)
+    named = zl.plots._style.trace_named
+    true_z, proxy_z = (np.asarray(named(fig, "landscape", ax).z, dtype=float) for ax in ("x", "x2"))
+    assert true_z.shape == proxy_z.shape == (12, 12) and not np.allclose(true_z, proxy_z)
     f = zl.functions.get("rastrigin", 2)
-    assert tuple(fig.data[4].x) == (0.0,) and tuple(fig.layout.xaxis.range) == tuple(f.bounds[0])
+    assert tuple(named(fig, "x* (true)", "x").x) == (0.0,) and tuple(fig.layout.xaxis.range) == tuple(f.bounds[0])
+    left = named(fig, "landscape", "x")  # plotly's z[i, j] sits at (x[j], y[i])
+    gx, gy = np.meshgrid(np.asarray(left.x, dtype=float), np.asarray(left.y, dtype=float))
+    np.testing.assert_allclose(true_z, f(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape))
     # 4-D: a slice through x*, the title says so
     zl.widgets.update_stability_figure(fig, "styblinski_tang", 4, 32, "sobol", "ga", **PANEL_FAST)
     assert "slice through x*" in fig.layout.title.text

@@ -125,9 +125,13 @@ def init_notebook() -> None:
     pio.renderers.default = "plotly_mimetype+notebook"
 
 
-def trace_named(fig: go.Figure, name: str):
-    """The trace called ``name`` in ``fig`` (panels update traces by name, never by position)."""
+def trace_named(fig: go.Figure, name: str, xaxis: str | None = None):
+    """The trace called ``name`` in ``fig`` (panels update traces by name, never by position).
+
+    ``xaxis`` ("x", "x2", ...) picks the subplot when facets repeat the same names.
+    """
     for tr in fig.data:
-        if tr.name == name:
+        if tr.name == name and (xaxis is None or (tr.xaxis or "x") == xaxis):
             return tr
-    raise ValueError(f"name: no trace {name!r} in the figure; it has {[t.name for t in fig.data]}")
+    where = "" if xaxis is None else f" on xaxis {xaxis!r}"
+    raise ValueError(f"name: no trace {name!r}{where} in the figure; it has {[t.name for t in fig.data]}")

@@ -173,7 +173,7 @@ def paths_figure(true_fun: Callable, proxy: Callable, traj_true: np.ndarray, tra
             Z = np.log10(Z - Z.min() + 1e-12)
         # one colour bar per map (the two landscapes have their own ranges), beside its map
         x_end = fig.layout[f"xaxis{'' if col == 1 else col}"].domain[1]
-        fig.add_trace(go.Contour(x=xs, y=ys, z=Z, colorscale="Viridis", ncontours=25,
+        fig.add_trace(go.Contour(x=xs, y=ys, z=Z, colorscale="Viridis", ncontours=25, name="landscape",
                                  line=dict(width=0.3),
                                  colorbar=dict(title=("log f" if log_z else "f") if col == 1 else
                                                ("log proxy" if log_z else "proxy"),

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from zoo_lab import sampling
 from zoo_lab._util.grids import slice_values
 from zoo_lab._util.validate import renamed
+from zoo_lab.plots._style import trace_named
 from zoo_lab.plots.stability import _path_xy, paths_figure
 from zoo_lab.studies.optimizer_stability import STABILITY_OPTIMIZERS, stability_case
 from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
@@ -25,7 +26,7 @@ __all__ = ["stability_explorer", "update_stability_figure", "STABILITY_FUNCTIONS
 STABILITY_FUNCTIONS: tuple[str, ...] = ("rastrigin", "ackley", "rosenbrock", "styblinski_tang",
                                         "sphere", "levy")
 _N_CHOICES = (32, 64, 128, 256, 512, 1024, 2048)
-_TRACES_PER_PANEL = 6  # contour, paths, start, end, x*, returned x
+_TRACE_NAMES = ("landscape", "paths", "start", "end", "x* (true)", "returned x")  # in each subplot
 _PANEL_PROXY = dict(hidden=(32, 32), max_iter=300)
 
 
@@ -59,8 +60,8 @@ def update_stability_figure(fig: go.FigureWidget, function: str, dim: int, n_sam
     with fig.batch_update():
         for col, (fun, run) in enumerate(((case["function"], case["run_true"]),
                                           (case["proxy"], case["run_proxy"]))):
-            base = col * _TRACES_PER_PANEL
-            contour, paths, start, end, star, found = fig.data[base:base + _TRACES_PER_PANEL]
+            contour, paths, start, end, star, found = (
+                trace_named(fig, name, "x" if col == 0 else "x2") for name in _TRACE_NAMES)
             contour.x, contour.y, contour.z = _slice(fun, b, x_opt, n_grid)
             traj = run.trajectory
             paths.x, paths.y = _path_xy(traj, max_particles)
