@@ -74,10 +74,10 @@ from zoo_lab.zo.directions import (
     fast_point as _point,
 )
 from zoo_lab.zo.directions import (
-    on_host as _on_host,
+    fast_values as _values,
 )
 from zoo_lab.zo.directions import (
-    fast_values as _values,
+    on_host as _on_host,
 )
 
 __all__ = [
