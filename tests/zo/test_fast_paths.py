@@ -111,3 +111,25 @@ def test_the_fast_query_is_the_same_frozen_record():
     assert fast.n_evals == 3 and fast.k == 2
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.mu = 1.0
+
+
+@pytest.mark.parametrize("difference", ["forward", "central"])
+def test_the_torch_dispatch_path_of_devices_gives_the_same_estimate(monkeypatch, difference):
+    # no GPU here: pretend CPU tensors are off-host, so that _build and _combine take the
+    # torch branches a CUDA tensor takes, and compare with the numpy-view branches
+    import zoo_lab.zo.estimators as E
+
+    A = np.linspace(-1.0, 2.0, 4)
+    est = make("gaussian", q=6, mu=1e-3, difference=difference)
+    x = torch.linspace(0.2, 0.8, 4, dtype=torch.float64)
+
+    def f(X):
+        return (X * X) @ torch.as_tensor(A)
+
+    g_host, n_host = est.gradient(f, x, seed=2)
+    monkeypatch.setattr(E, "_on_host", lambda t: False)
+    q = est.query(x, seed=2)
+    g_dev, n_dev = est.gradient(f, x, seed=2)
+    assert n_dev == n_host and isinstance(g_dev, torch.Tensor)
+    np.testing.assert_array_equal(q.points.numpy(), est.query(x.numpy(), seed=2).points)
+    np.testing.assert_allclose(g_dev.numpy(), g_host.numpy(), rtol=1e-12)
