@@ -133,3 +133,19 @@ def test_the_torch_dispatch_path_of_devices_gives_the_same_estimate(monkeypatch,
     assert n_dev == n_host and isinstance(g_dev, torch.Tensor)
     np.testing.assert_array_equal(q.points.numpy(), est.query(x.numpy(), seed=2).points)
     np.testing.assert_allclose(g_dev.numpy(), g_host.numpy(), rtol=1e-12)
+
+
+def test_directions_of_another_dtype_are_cast_to_the_tensor_dtype():
+    # a subclass's _draw may return float64 for a float32 estimator; the tensor path casts
+    # them as to_backend did, so the Query and the estimate stay float32
+    from zoo_lab.zo.estimators import Gaussian
+
+    class Loose(Gaussian):
+        def _draw(self, k, d, rng):
+            return rng.standard_normal((k, d))  # always float64
+
+    est = Loose(q=3, mu=1e-2, dtype="float32")
+    q = est.query(torch.ones(4, dtype=torch.float32), seed=0)
+    assert q.points.dtype == q.directions.dtype == torch.float32
+    g, _ = est.gradient(lambda X: X.sum(1), torch.ones(4, dtype=torch.float32), seed=0)
+    assert g.dtype == torch.float32

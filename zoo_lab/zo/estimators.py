@@ -296,6 +296,8 @@ class Estimator:
             # each torch call on these small arrays costs a few µs of dispatch (issue 16.4);
             # the same float operations, so the same numbers as the torch calls gave
             xb, Ub = x.numpy(), U if type(U) is np.ndarray else U.numpy()
+            if Ub.dtype != xb.dtype:  # as to_backend did: directions in the dtype of x
+                U = Ub = Ub.astype(xb.dtype)
             P, mul = np.empty((m, d), xb.dtype), np.multiply
         else:
             xb, Ub = x, to_backend(U, x) if type(U) is np.ndarray else U
