@@ -43,7 +43,7 @@ def _runner(name):
 
 
 _PEER_MODULES = {"pymoo_ga": "pymoo", "pymoo_pso": "pymoo", "pyswarms_pso": "pyswarms",
-                 "cmaes": "cma", "ipop_cmaes": "cma"}
+                 "cmaes": "cma", "ipop_cmaes": "cma", "scipy_de": "scipy"}
 NAMES = ["pso", "ga", "zo_sgd", "zo_adam", "zo_signsgd", *_PEER_MODULES]
 
 

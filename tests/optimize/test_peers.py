@@ -6,13 +6,14 @@ are seeded, so the test is deterministic): for each problem,
     median error(ours) <= 3 * median error(peer) + atol
 
 with error = f(x_best) - f*, comparing our PSO with pymoo's and pyswarms' PSO,
-our GA with pymoo's GA, and the better of our two with CMA-ES and differential
-evolution. ``atol`` is the precision both sides count as "solved": 1e-4 for the
+our GA with pymoo's GA, and the better of our two with CMA-ES (plain restarts and
+IPOP, whose restarts double the population) and differential evolution. ``atol`` is the precision both sides count as "solved": 1e-4 for the
 PSO comparisons and 1e-3 for the GA (a GA at 3000 evaluations reaches ~1e-5 on
 sphere, pymoo's included). Seen while writing this: on sphere, pymoo's adaptive
 PSO converges further than our fixed constriction PSO (median 7e-9 vs 5e-6 at
 3000 evaluations), so "same quality" on the unimodal problems means "both below
-1e-4", not "as precise". A peer that is not installed is skipped.
+1e-4", not "as precise". A peer that is not installed is skipped. IPOP CMA-ES,
+the CMA-ES baseline of benchmarks/bench_quality.py, also gets its own checks at the end.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def errors():
                 else:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        pop = None if name == "cmaes" else POP
+                        pop = None if name in ("cmaes", "ipop_cmaes") else POP
                         r = zl.optimize.run_peer(name, f, f.bounds, BUDGET, pop_size=pop, seed=s)
                 assert r.n_evals == BUDGET, (name, r.n_evals)
                 out.append(r.fun - f.f_opt)
@@ -72,7 +73,7 @@ def errors():
 @pytest.mark.parametrize(
     "ours, peer, atol",
     [("pso", "pymoo_pso", 1e-4), ("pso", "pyswarms_pso", 1e-4), ("ga", "pymoo_ga", 1e-3),
-     ("best", "cmaes", 1e-4), ("best", "scipy_de", 1e-4)],
+     ("best", "cmaes", 1e-4), ("best", "ipop_cmaes", 1e-4), ("best", "scipy_de", 1e-4)],
 )
 def test_same_quality_at_equal_budget(errors, function, ours, peer, atol):
     _need(peer)
@@ -127,3 +128,67 @@ def test_errors_and_missing_package(monkeypatch):
     monkeypatch.setattr(peers.importlib, "import_module", fake)
     with pytest.raises(ImportError, match=r"pymoo_ga needs the package 'pymoo'.*\[dev\]"):
         zl.optimize.pymoo_ga(f, f.bounds, 100)
+
+
+# -- IPOP CMA-ES (the CMA-ES baseline of benchmarks/bench_quality.py) ------------------------
+def _batch_sizes(res) -> np.ndarray:
+    """Rows per call, from the history's cumulative evaluation counts."""
+    return np.diff(res.history["n_evals"], prepend=0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ipop_cmaes_finds_rosenbrock_optimum_at_d2(seed):
+    _need("ipop_cmaes")
+    f = zl.functions.get("rosenbrock", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = peers.ipop_cmaes(f, f.bounds, max_evals=2000, seed=seed)
+    assert r.fun - f.f_opt < 1e-10  # seen: 1.5e-17 .. 7.6e-16 over seeds 0-4
+    np.testing.assert_allclose(r.x, f.x_opt, atol=1e-4)
+    assert r.fun == float(f(np.asarray(r.x)[None, :])[0])
+
+
+def test_ipop_cmaes_same_seed_same_run_and_other_seed_another():
+    _need("ipop_cmaes")
+    f = zl.functions.get("rastrigin", 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b, c = (peers.ipop_cmaes(f, f.bounds, 1500, seed=s) for s in (4, 4, 5))
+    assert np.array_equal(a.x, b.x) and a.fun == b.fun and a.settings == b.settings
+    for col in ("n_evals", "best_fun"):
+        np.testing.assert_array_equal(a.history[col], b.history[col])
+    assert not np.array_equal(a.x, c.x)
+
+
+@pytest.mark.parametrize("max_evals", [1, 7, 100, 1237])
+def test_ipop_cmaes_spends_exactly_max_evals(max_evals):
+    _need("ipop_cmaes")
+    f = zl.functions.get("ackley", 2)
+    seen = []
+
+    def fun(X):
+        seen.append(len(X))
+        return f(X)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = peers.ipop_cmaes(fun, f.bounds, max_evals, seed=0)
+    assert r.n_evals == max_evals == sum(seen) == r.history["n_evals"][-1]
+
+
+def test_ipop_cmaes_restarts_double_the_population():
+    _need("ipop_cmaes")
+    f = zl.functions.get("rastrigin", 2)  # multimodal: local runs stop early and restart
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = peers.ipop_cmaes(f, f.bounds, 5000, seed=0)
+        plain = peers.cmaes(f, f.bounds, 5000, seed=0)
+    pop, runs = r.settings["pop_size"], r.settings["runs"]
+    assert pop == 4 + int(3 * np.log(2)) and runs >= 3  # default population; seen: 4 runs
+    sizes = _batch_sizes(r)
+    full = sizes[:-1]  # the last call may be cut to the budget
+    assert np.all(np.diff(full) >= 0)  # one run after another, each with a larger population
+    assert sorted(set(full.tolist())) == [pop * 2**j for j in range(runs)]
+    assert r.settings["last_pop_size"] == pop * 2 ** (runs - 1) and sizes[-1] <= pop * 2 ** (runs - 1)
+    # plain restarts keep the population, so the doubling is IPOP's
+    assert plain.settings["runs"] >= 2 and set(_batch_sizes(plain)[:-1].tolist()) == {pop}

@@ -139,36 +139,42 @@ def _raise_non_finite(i: int, values, points):
     )
 
 
-# Fast paths for the common case (numpy in, numpy out): one estimate's fixed cost is a few
+# Fast paths for the common case (numpy, or torch on CPU): one estimate's fixed cost is a few
 # small-array calls, so each check here is one BLAS call instead of several (issue 16.4).
 _NP_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
-_ZEROS: dict[tuple[int, np.dtype], np.ndarray] = {}
 
 
-def _all_finite(a: np.ndarray) -> bool:
-    """All entries of the 1-D ``a`` finite: a · 0 is 0, or NaN for any NaN/inf (never overflows).
+def _surely_finite(a: np.ndarray) -> bool:
+    """True when every entry of the 1-D ``a`` is finite: a · a is then finite, unless it overflows.
 
-    On non-finite input numpy also warns "invalid value encountered in dot"; the caller
-    then raises its ValueError naming the point, as before.
+    False (NaN/inf, or |a| near the overflow limit) sends the caller to its full check,
+    which finds out which and raises the ValueError naming the point. ``np.vdot``, not
+    ``a.dot`` or ``@``: those warn "invalid value encountered" on a NaN/inf entry first.
     """
-    key = (a.shape[0], a.dtype)
-    z = _ZEROS.get(key)
-    if z is None:
-        if len(_ZEROS) > 64:  # a handful of sizes in practice; keep the cache small
-            _ZEROS.clear()
-        z = _ZEROS[key] = np.zeros(a.shape[0], a.dtype)
-    return math.isfinite(a.dot(z))
+    return math.isfinite(np.vdot(a, a))
+
+
+def on_host(t) -> bool:
+    """True for a CPU tensor without autograd history, which ``t.numpy()`` views without a copy."""
+    return t.is_cpu and not t.requires_grad
+
+
+def _tensor_finite(t) -> bool:
+    """``_surely_finite`` for a detached 1-D tensor: on CPU through a numpy view (no torch dispatch)."""
+    if t.is_cpu:
+        return _surely_finite(t.numpy())
+    return math.isfinite(t.sum())  # a finite sum means finite entries; an overflow falls back
 
 
 def fast_point(x, dtype: str):
     """``as_point`` with a shortcut for a 1-D finite array already in ``dtype``."""
     if type(x) is np.ndarray:
         if x.ndim == 1 and x.dtype == _NP_DTYPES.get(dtype) and x.shape[0]:
-            if _all_finite(x):
+            if _surely_finite(x):
                 return x
     elif is_torch(x) and x.ndim == 1 and x.shape[0] and x.dtype == getattr(torch, dtype, None):
         x = x.detach()
-        if math.isfinite(x.sum()):
+        if _tensor_finite(x):
             return x
     return as_point(x, dtype)
 
@@ -177,11 +183,11 @@ def fast_values(values, points):
     """``check_values(values, points, points, scalar=True)`` with shortcuts for the common case."""
     if type(values) is np.ndarray:
         if (type(points) is np.ndarray and values.dtype == points.dtype
-                and values.shape == (points.shape[0],) and _all_finite(values)):
+                and values.shape == (points.shape[0],) and _surely_finite(values)):
             return values
     elif (is_torch(values) and is_torch(points) and values.dtype == points.dtype
           and values.device == points.device and values.shape == (points.shape[0],)):
         values = values.detach()
-        if math.isfinite(values.sum()):
+        if _tensor_finite(values):
             return values
     return check_values(values, points, points, scalar=True)

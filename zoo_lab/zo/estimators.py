@@ -45,7 +45,7 @@ References
    empirical comparison of gradient approximations in derivative-free
    optimization", Found. Comput. Math. 22, 2022 (sphere, variances).
 
-Size: one module (~450 lines) on purpose: the registry, the Estimator base and the six plain
+Size: one module (~500 lines) on purpose: the registry, the Estimator base and the six plain
 estimators it registers share the query/combine machinery; split, the registry would import its
 members back (an import cycle).
 """
@@ -75,6 +75,9 @@ from zoo_lab.zo.directions import (
 )
 from zoo_lab.zo.directions import (
     fast_values as _values,
+)
+from zoo_lab.zo.directions import (
+    on_host as _on_host,
 )
 
 __all__ = [
@@ -118,6 +121,19 @@ class Query:
     def k(self) -> int:
         """Number of directions."""
         return int(len(self.axes) if self.axes is not None else self.directions.shape[0])
+
+
+def _new_query(x, points, directions, axes, mu, scale, central) -> Query:
+    """``Query(...)`` without the frozen dataclass's per-field ``object.__setattr__`` (≈0.5 µs of
+    an estimate's fixed cost, issue 16.4); the instance is the same and stays frozen."""
+    q = _object_new(Query)
+    f = q.__dict__
+    f["x"], f["points"], f["directions"], f["axes"] = x, points, directions, axes
+    f["mu"], f["scale"], f["central"] = mu, scale, central
+    return q
+
+
+_object_new = object.__new__
 
 
 class Estimator:
@@ -204,7 +220,7 @@ class Estimator:
             _warn_small_step(self.mu, x, self.dtype)
         k = self._check_k(self.n_directions(d), d)
         U = self._draw(k, d, seed if type(seed) is np.random.Generator else rng_from(seed))
-        return self._build(x, U if type(x) is np.ndarray else to_backend(U, x), None, k, d)
+        return self._build(x, U, None, k, d)
 
     def combine(self, values, query: Query):
         """Estimate from the values at ``query.points``: (m,) → (d,), or (m, *out) → (*out, d)."""
@@ -212,6 +228,11 @@ class Estimator:
 
     def _combine(self, fx, query: Query):
         if query.axes is None and not query.central and fx.ndim == 1:  # the common case, direct
+            if type(fx) is np.ndarray:
+                return ((fx[1:] - fx[0]) * (query.scale / query.mu)) @ query.directions
+            if _on_host(fx) and _on_host(query.directions):  # numpy views: see _build
+                fn = fx.numpy()
+                return torch.from_numpy(((fn[1:] - fn[0]) * (query.scale / query.mu)) @ query.directions.numpy())
             return ((fx[1:] - fx[0]) * (query.scale / query.mu)) @ query.directions
         k = query.k
         if query.central:
@@ -249,8 +270,9 @@ class Estimator:
         ``fun`` maps (m, d) to (m,) (numpy or torch); ``g`` has the backend of ``x`` and
         the estimator's dtype; ``n_evals`` is the exact number of rows evaluated.
         """
-        g, n, _ = self.estimate(fun, x, seed)
-        return g, n
+        query = self.query(x, seed)  # estimate() without f(x): one call less per estimate
+        P = query.points
+        return self._combine(_values(fun(P), P), query), P.shape[0]
 
     # -- for subclasses -------------------------------------------------------
     def _check_k(self, k: int, d: int) -> int:
@@ -263,24 +285,35 @@ class Estimator:
         raise NotImplementedError
 
     def _build(self, x, U, axes, k: int, d: int) -> Query:
+        """The Query at ``x`` for directions ``U`` (k, d): numpy, or the backend of ``x``."""
         mu, central = self.mu, self.central
         # fill one preallocated (m, d) block in place: no temporaries, no concatenation
         m = 2 * k if central else k + 1
         if type(x) is np.ndarray:
-            P = np.empty((m, d), x.dtype)
-            mul = np.multiply
+            xb, Ub, P, mul = x, U, np.empty((m, d), x.dtype), np.multiply
+        elif _on_host(x) and (type(U) is np.ndarray or _on_host(U)):
+            # a CPU tensor: the block is filled through numpy views of the same memory, as
+            # each torch call on these small arrays costs a few µs of dispatch (issue 16.4);
+            # the same float operations, so the same numbers as the torch calls gave
+            xb, Ub = x.numpy(), U if type(U) is np.ndarray else U.numpy()
+            if Ub.dtype != xb.dtype:  # as to_backend did: directions in the dtype of x
+                U = Ub = Ub.astype(xb.dtype)
+            P, mul = np.empty((m, d), xb.dtype), np.multiply
         else:
-            P = torch.empty((m, d), dtype=x.dtype, device=x.device)
-            mul = torch.mul
+            xb, Ub = x, to_backend(U, x) if type(U) is np.ndarray else U
+            P, mul = torch.empty((m, d), dtype=x.dtype, device=x.device), torch.mul
         if central:
-            mul(U, mu, out=P[:k])
-            mul(U, -mu, out=P[k:])
-            P += x
+            mul(Ub, mu, out=P[:k])
+            mul(Ub, -mu, out=P[k:])
+            P += xb
         else:
-            P[0] = x
-            mul(U, mu, out=P[1:])
-            P[1:] += x
-        return Query(x, P, U, axes, mu, self._scale(k, d) / k, central)
+            P[0] = xb
+            mul(Ub, mu, out=P[1:])
+            P[1:] += xb
+        if type(x) is not np.ndarray and type(P) is np.ndarray:
+            P = torch.from_numpy(P)
+            Ub = torch.from_numpy(U) if type(U) is np.ndarray else U
+        return _new_query(x, P, Ub, axes, mu, self._scale(k, d) / k, central)
 
 
 # mu below eps * max(1, |x|) cannot move x, or moves f by less than its rounding: warn.
@@ -290,6 +323,11 @@ _STEP_CHECK = {k: 1e8 * v for k, v in _EPS.items()}
 
 
 def _warn_small_step(mu: float, x, dtype: str) -> None:
+    eps = _EPS[dtype]
+    if mu >= eps:  # cheap gate first: |x|_inf <= |x|_2, so mu >= eps * |x|_2 cannot warn
+        sq = float(np.vdot(x, x) if type(x) is np.ndarray else x.dot(x))
+        if sq * eps * eps <= mu * mu:  # False also for inf/NaN: then the exact check below
+            return
     scale = max(1.0, float(abs(x).max()))
     if mu < _EPS[dtype] * scale:
         warnings.warn(f"mu={mu:g} is below the {dtype} resolution near x (eps * max(1, |x|) = "
