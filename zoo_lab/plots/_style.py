@@ -105,7 +105,19 @@ def major_log_ticks(fig: go.Figure) -> go.Figure:
     decades, so it still shows two labels. Call it again after new data is drawn.
     """
     spans = _log_spans(fig)
-    for name in [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]:
+    names = [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+    # matched (shared) axes show one range: give each the span of its whole group
+    root = {}
+    for k in names:
+        m = fig.layout[k].matches  # "y2" names the axis yaxis2
+        root[k] = m[0] + "axis" + m[1:] if m else k
+    group: dict[str, tuple[float, float]] = {}
+    for k, r in root.items():
+        if k in spans:
+            lo, hi = group.get(r, (math.inf, -math.inf))
+            group[r] = (min(lo, spans[k][0]), max(hi, spans[k][1]))
+    spans = {k: group[root[k]] for k in names if root[k] in group}
+    for name in names:
         axis = fig.layout[name]
         if axis.type != "log":
             continue
