@@ -50,11 +50,14 @@ def round_frame(df: pd.DataFrame, columns=None, digits: int = 3) -> pd.DataFrame
     for c in cols:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].map(lambda v: float(f"{v:.{digits - 1}e}") if np.isfinite(v) else v)
-    names = [label(c) for c in cols]
-    if len(set(names)) < len(names):
-        raise ValueError(f"columns: {cols} give the same readable name twice ({names}); choose fewer")
-    out.columns = names
-    out.columns.name = None if df.columns.name is None else label(df.columns.name)
+    if isinstance(out.columns, pd.MultiIndex):  # a pivot over several keys: its headers are values
+        out.columns = out.columns.set_names([None if n is None else label(n) for n in out.columns.names])
+    else:
+        names = [label(c) for c in cols]
+        if len(set(names)) < len(names):
+            raise ValueError(f"columns: {cols} give the same readable name twice ({names}); choose fewer")
+        out.columns = names
+        out.columns.name = None if df.columns.name is None else label(df.columns.name)
     out.index.names = [None if n is None else label(n) for n in out.index.names]
     return out
 
