@@ -37,7 +37,7 @@ def test_facets_wrap_to_rows_and_the_figure_fits(n_facets):
 def test_log_axes_get_whole_decade_labels_scaled_to_the_span():
     fig = zl.plots.discrepancy_figure(_band_frame(1))
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.dtick == 1
-    assert fig.layout.xaxis.tickformat == ".0e"
+    assert fig.layout.xaxis.exponentformat == "e" and not fig.layout.xaxis.tickformat
     import plotly.graph_objects as go
 
     wide = go.Figure(go.Scatter(x=[1e-12, 1.0], y=[1, 2]))
@@ -69,13 +69,39 @@ def test_panel_figures_fit_the_column(factory):
 def test_round_table_keeps_chosen_columns_at_three_significant_figures():
     df = pd.DataFrame({"n": [64, 256], "rmse": [0.0123456, 12345.678], "scheme": ["lhs", "sobol"],
                        "fit_time": [1.23456, np.nan]})
-    out = zl.plots.round_table(df, ["scheme", "n", "rmse", "fit_time"])
+    table = zl.plots.round_table(df, ["scheme", "n", "rmse", "fit_time"])
+    out = table.data
     assert list(out.columns) == ["sampling scheme", "samples n", "test RMSE", "fit time (s)"]
     assert out["test RMSE"].tolist() == [0.0123, 12300.0]
     assert out["samples n"].dtype.kind == "i" and np.isnan(out["fit time (s)"].iloc[1])
+    # shown with three figures each, not padded to the column's widest (12300.0000)
+    html = table.to_html()
+    for shown in (">0.0123<", ">12300<", ">1.23<", ">64<"):
+        assert shown in html
+    assert "12300.0" not in html and "0.012300" not in html
     with pytest.raises(ValueError, match="columns: \\['nope'\\] not in the frame"):
         zl.plots.round_table(df, ["nope"])
+    with pytest.raises(ValueError, match="digits: expected an int >= 1, got 0"):
+        zl.plots.round_table(df, digits=0)
+    with pytest.raises(ValueError, match="same readable name twice"):
+        zl.plots.round_table(df.assign(samples_n=1).rename(columns={"samples_n": "n_samples", "n": "dim",
+                                                                    "scheme": "d"}), ["dim", "d"])
     assert label("some_col") == "some col"
+
+
+def test_round_table_labels_the_index_and_rounds_a_float_index():
+    df = pd.DataFrame({"mu": [1e-4, 0.0123456], "rel_mse": [3.14159, 2.0]}).set_index("mu")
+    table = zl.plots.round_table(df)
+    assert table.data.index.name == "step μ" and list(table.data.columns) == ["relative MSE"]
+    html = table.to_html()
+    assert ">1.00e-04<" in html and ">0.0123<" in html and ">3.14<" in html and ">2.00<" in html
+
+
+@pytest.mark.parametrize(("value", "shown"), [(0.0123456, "0.0123"), (12345.678, "12300"), (1.5, "1.50"),
+                                             (1e-7, "1.00e-07"), (-0.00099996, "-0.00100"), (9996, "10000"),
+                                             (123456789, "1.23e+08"), (0.0, "0"), (float("nan"), "")])
+def test_sig_figs_writes_three_significant_figures(value, shown):
+    assert zl.plots.sig_figs(value) == shown
 
 
 def test_paths_figure_has_a_colour_bar_beside_each_landscape():

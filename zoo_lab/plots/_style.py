@@ -25,6 +25,14 @@ LABELS = {
     "val_loss": "validation loss (standardised MSE)", "monitor_rmse": "test RMSE",
     "time": "wall time (s)", "passes": "passes over the data", "seed": "seed",
     "scheme": "sampling scheme", "function": "function", "optimizer": "optimizer",
+    "n_labels": "labelled examples n", "test_rmse": "test RMSE", "best_fun": "best f found",
+    "abs_error": "|mean − integral|", "step": "optimizer step", "queries": "program queries",
+    "gap": "best f − f* so far", "rel_bias": "relative bias", "rel_error": "‖ĝ − ∇f‖ / ‖∇f‖",
+    "cosine": "cosine to ∇f", "share": "share of variance", "source": "seed source",
+    "method": "method", "estimator": "estimator", "rel_f": "f(x_final) / f(x₀)", "h": "step h",
+    "slope": "log-log slope", "median": "median", "std": "std", "q_over_d": "q / d",
+    "iterations": "iterations to tolerance", "test_k_rmse": "test RMSE of k",
+    "solver_rows": "solver rows", "seconds": "wall time (s)", "n_train": "training points n",
 }
 # One colour per sampling scheme / estimator, stable across every figure.
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -67,12 +75,9 @@ def facet_grid(n: int, per_row: int = FACETS_PER_ROW) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def major_log_ticks(fig: go.Figure) -> go.Figure:
-    """Label log axes at whole decades only, as 1e-4 (no 2 and 5 in between); one or more decades apart.
-
-    The step grows with the decades spanned by the data on that axis, so about six labels fit.
-    """
-    spans: dict[str, list[float]] = {}
+def _log_spans(fig: go.Figure) -> dict[str, tuple[float, float]]:
+    """Smallest and largest positive finite value drawn on each axis (``xaxis``, ``yaxis2``, ...)."""
+    spans: dict[str, tuple[float, float]] = {}
     for tr in fig.data:
         for ax in ("x", "y"):
             vals = getattr(tr, ax, None)
@@ -80,24 +85,55 @@ def major_log_ticks(fig: go.Figure) -> go.Figure:
                 continue
             try:
                 v = np.asarray([u for u in vals if u is not None], dtype=float)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError):  # categories (box groups, labels) have no log span
                 continue
             v = v[np.isfinite(v) & (v > 0)]
             if v.size:
                 ref = getattr(tr, f"{ax}axis", None) or ax
                 name = f"{ax}axis" + ref[1:]
-                lo, hi = spans.get(name, [math.inf, -math.inf])
-                spans[name] = [min(lo, float(v.min())), max(hi, float(v.max()))]
+                lo, hi = spans.get(name, (math.inf, -math.inf))
+                spans[name] = (min(lo, float(v.min())), max(hi, float(v.max())))
+    return spans
 
-    def fix(axis, name: str) -> None:
+
+def major_log_ticks(fig: go.Figure) -> go.Figure:
+    """Major ticks on every log axis of ``fig`` at powers of ten only, labelled 1e-4 style; return it.
+
+    Plotly then writes 1e−5, 1e−4, 1e−3, 0.01, 0.1, 1, 10, 100, 1e+3 (plain numbers within two
+    decades of 1). The step grows with the decades spanned by the data, so at most about six
+    labels show; an axis whose data holds fewer than two powers of ten is widened to whole
+    decades, so it still shows two labels. Call it again after new data is drawn.
+    """
+    spans = _log_spans(fig)
+    names = [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+    # matched (shared) axes show one range: give each the span of its whole group
+    root = {}
+    for k in names:
+        m = fig.layout[k].matches  # "y2" names the axis yaxis2
+        root[k] = m[0] + "axis" + m[1:] if m else k
+    group: dict[str, tuple[float, float]] = {}
+    for k, r in root.items():
+        if k in spans:
+            lo, hi = group.get(r, (math.inf, -math.inf))
+            group[r] = (min(lo, spans[k][0]), max(hi, spans[k][1]))
+    spans = {k: group[root[k]] for k in names if root[k] in group}
+    for name in names:
+        axis = fig.layout[name]
         if axis.type != "log":
-            return
-        lo, hi = spans.get(name, [1.0, 10.0])
-        decades = max(1, math.ceil(math.log10(hi)) - math.floor(math.log10(lo)))
-        axis.update(dtick=max(1, math.ceil(decades / 6)), tickformat=".0e", minor=dict(showgrid=False))
-
-    for name in [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]:
-        fix(fig.layout[name], name)
+            continue
+        axis.update(dtick=1, tick0=0, exponentformat="e", showexponent="all", tickformat=None,
+                    minor=dict(showgrid=False, ticks=""))
+        if name not in spans:
+            continue
+        a, b = (math.log10(v) for v in spans[name])
+        axis.update(dtick=max(1, math.ceil((math.ceil(b) - math.floor(a)) / 6)))
+        if math.floor(b) - math.ceil(a) < 1:  # fewer than two powers of ten inside the data
+            r0 = math.floor(a)
+            axis.update(range=[r0, max(math.ceil(b), r0 + 1)], autorange=False)
+        elif axis.autorange is False and axis.range is not None and all(
+                float(r).is_integer() for r in axis.range):
+            # a whole-decade range set here for earlier data: let the new data autorange again
+            axis.update(range=None, autorange=True)
     return fig
 
 
@@ -126,12 +162,13 @@ def init_notebook() -> None:
 
 
 def trace_named(fig: go.Figure, name: str, xaxis: str | None = None):
-    """The trace called ``name`` in ``fig`` (panels update traces by name, never by position).
+    """The trace called ``name`` in ``fig``, or whose ``meta`` is ``name`` (a role kept while the
+    legend name changes); panels update traces by name, never by position.
 
     ``xaxis`` ("x", "x2", ...) picks the subplot when facets repeat the same names.
     """
     for tr in fig.data:
-        if tr.name == name and (xaxis is None or (tr.xaxis or "x") == xaxis):
+        if (tr.name == name or tr.meta == name) and (xaxis is None or (tr.xaxis or "x") == xaxis):
             return tr
     where = "" if xaxis is None else f" on xaxis {xaxis!r}"
     raise ValueError(f"name: no trace {name!r}{where} in the figure; it has {[t.name for t in fig.data]}")

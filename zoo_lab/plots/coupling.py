@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from zoo_lab._util.validate import check_columns
-from zoo_lab.plots._style import base_layout, color_for
+from zoo_lab.plots._style import base_layout, color_for, label
 
 __all__ = ["training_curves", "cosine_figure", "vjp_scatter"]
 
@@ -33,9 +33,9 @@ def training_curves(df: pd.DataFrame, y: str = "loss", title: str | None = None)
                                          line=dict(width=0), fillcolor=color, opacity=0.15,
                                          hoverinfo="skip", showlegend=False, legendgroup=method),
                               row=1, col=col)
-    fig.update_yaxes(type="log", title_text=y, row=1, col=1)
+    fig.update_yaxes(type="log", title_text=label(y), row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_xaxes(title_text="step", row=1, col=1)
+    fig.update_xaxes(title_text=label("step"), row=1, col=1)
     fig.update_xaxes(title_text="program rows evaluated", type="log", row=1, col=2)
     return base_layout(fig, title, height=420, width=980)
 

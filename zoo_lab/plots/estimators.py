@@ -52,8 +52,8 @@ def fd_error_figure(df: pd.DataFrame, title: str | None = None) -> go.Figure:
             h_opt = float(g.h_opt.iloc[0])
             fig.add_vline(x=h_opt, line=dict(color=color, dash="dot"), row=1, col=c,
                           annotation_text=f"h* {h_opt:.0e}", annotation_position="top")
-        fig.update_xaxes(type="log", title_text="step h", exponentformat="power", row=1, col=c)
-    fig.update_yaxes(type="log", exponentformat="power")
+        fig.update_xaxes(type="log", title_text="step h", row=1, col=c)
+    fig.update_yaxes(type="log")
     fig.update_yaxes(title_text="relative error ‖ĝ − ∇f‖/‖∇f‖", row=1, col=1)
     return base_layout(fig, title, height=420, width=max(520, 460 * len(dtypes)))
 
@@ -81,8 +81,8 @@ def relative_mse_figure(df: pd.DataFrame, title: str | None = None) -> go.Figure
                                      marker=dict(color=color, size=8), legendgroup=f"d{d}",
                                      error_y=dict(type="data", array=2 * g.se, visible=True),
                                      showlegend=c == 1), row=1, col=c)
-        fig.update_xaxes(type="log", title_text="q", row=1, col=c)
-    fig.update_yaxes(type="log", exponentformat="power")
+        fig.update_xaxes(type="log", title_text="directions q", row=1, col=c)
+    fig.update_yaxes(type="log")
     fig.update_yaxes(title_text="E‖ĝ − ∇f‖² / ‖∇f‖²", row=1, col=1)
     return base_layout(fig, title or "points: measured (±2 SE); dashed: theory law",
                        height=420, width=max(520, 330 * len(names)))
@@ -102,8 +102,8 @@ def bias_figure(df: pd.DataFrame, title: str | None = None) -> go.Figure:
         fig.add_trace(go.Scatter(x=g.mu, y=g.rel_bias, mode="markers", name=label, legendgroup=label,
                                  marker=dict(color=color, size=8),
                                  error_y=dict(type="data", array=2 * g.se, visible=True)))
-    fig.update_xaxes(type="log", title_text="μ", exponentformat="power")
-    fig.update_yaxes(type="log", title_text="‖E ĝ − ∇f‖ / ‖∇f‖", exponentformat="power")
+    fig.update_xaxes(type="log", title_text="step μ")
+    fig.update_yaxes(type="log", title_text="‖E ĝ − ∇f‖ / ‖∇f‖")
     return base_layout(fig, title or "bias on Σ exp(xᵢ): points measured, dashed exact",
                        height=450, width=720)
 
@@ -181,8 +181,8 @@ def explorer_figure(mse: pd.DataFrame, fd: pd.DataFrame, q: int, mu: float,
                     title: str | None = None) -> go.Figure:
     """Two panels for the explorer: sampling error vs q, finite-difference error vs μ.
 
-    Trace order (the widget updates them in place): 0 theory vs q, 1 measured vs q,
-    2 current q, 3 FD error vs μ, 4 current μ.
+    Traces are named (the widget updates them in place by name): "linear-f law", "measured",
+    "current q", "FD error", "current μ".
     """
     _need(mse, ["q", "rel_mse", "theory"])
     _need(fd, ["mu", "fd_error"])
@@ -202,7 +202,7 @@ def explorer_figure(mse: pd.DataFrame, fd: pd.DataFrame, q: int, mu: float,
     fig.add_trace(go.Scatter(x=[mu], y=[y], mode="markers", name="current μ",
                              marker=dict(color=COLORS[3], size=14, symbol="circle-open",
                                          line=dict(width=3))), row=1, col=2)
-    fig.update_xaxes(type="log", title_text="q", row=1, col=1)
-    fig.update_xaxes(type="log", title_text="μ", exponentformat="power", row=1, col=2)
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(type="log", title_text="directions q", row=1, col=1)
+    fig.update_xaxes(type="log", title_text="step μ", row=1, col=2)
+    fig.update_yaxes(type="log")
     return base_layout(fig, title, height=420, width=980)

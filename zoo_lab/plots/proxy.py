@@ -94,7 +94,7 @@ def discrepancy_error_figure(df: pd.DataFrame, x: str = "discrepancy", y: str = 
     rel["x_rel"], rel["y_rel"] = rel[x] / med[x], rel[y] / med[y]
     fig = go.Figure()
     for k, (scheme, g) in enumerate(rel.groupby("scheme", sort=False)):
-        text = [f"{r.function} d={r.dim} n={r.n} seed={r.seed}" if {"function", "seed"} <= set(g)
+        text = [f"{r.function}, d = {r.dim}, n = {r.n}, seed {r.seed}" if {"function", "seed"} <= set(g)
                 else "" for r in g.itertuples()]
         fig.add_trace(go.Scatter(x=g["x_rel"], y=g["y_rel"], mode="markers", name=str(scheme),
                                  text=text, marker=dict(color=color_for(str(scheme), k), size=6,
@@ -137,8 +137,8 @@ def optimizer_curves_figure(histories: dict, y: str = "monitor_rmse", title: str
 def argmin_figure(df: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Where the proxy's minimiser lands as d grows: relative distance to x* and true regret, boxes per dim."""
     _check_columns(df, ["dim", "argmin_dist_rel", "regret", "function"])
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("||x_hat - x*|| / box diagonal",
-                                                        "regret f(x_hat) - f*"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("‖x̂ − x*‖ / box diagonal",
+                                                        "regret f(x̂) − f*"))
     for k, (name, g) in enumerate(df.groupby("function", sort=True)):
         for c, v in ((1, "argmin_dist_rel"), (2, "regret")):
             fig.add_trace(go.Box(x=g["dim"].astype(str), y=g[v].clip(lower=1e-12), name=str(name),

@@ -30,7 +30,7 @@ from plotly.subplots import make_subplots
 
 from zoo_lab._util.grids import slice_values
 from zoo_lab._util.validate import check_columns
-from zoo_lab.plots._style import COLORS, base_layout
+from zoo_lab.plots._style import COLORS, base_layout, label
 from zoo_lab.sampling import check_bounds
 
 __all__ = [
@@ -68,12 +68,12 @@ def ecdf_error_figure(df: pd.DataFrame, error: str = "error", by: Sequence[str] 
     by = list(by)
     _check_columns(df, [error, *by])
     fig = go.Figure()
-    for k, (label, sub) in enumerate(_groups(df, by)):
+    for k, (group, sub) in enumerate(_groups(df, by)):
         e = np.sort(np.maximum(sub[error].to_numpy(dtype=float), floor))
         frac = np.arange(1, len(e) + 1) / len(e)
         fig.add_trace(go.Scatter(x=np.r_[e[0], e], y=np.r_[0.0, frac], mode="lines",
-                                 line=dict(shape="hv", color=COLORS[k % len(COLORS)]), name=label,
-                                 hovertemplate="error ≤ %{x:.3g}: %{y:.0%} of runs"))
+                                 line=dict(shape="hv", color=COLORS[k % len(COLORS)]), name=group,
+                                 hovertemplate="f − f* ≤ %{x:.3g}: %{y:.0%} of runs"))
     fig.update_xaxes(type="log", title_text="final true error f(x) − f*  (fixed budget)")
     fig.update_yaxes(range=[0, 1.02], title_text="fraction of runs (seeds)")
     return base_layout(fig, title or "ECDF of the final true error over seeds", height=420)
@@ -107,7 +107,7 @@ def ecdf_runtime_figure(history: pd.DataFrame, targets: Sequence[float] = DEFAUL
         raise ValueError("targets: need at least one target precision")
     fig = go.Figure()
     budget = float(history["n_evals"].max())
-    for k, (label, sub) in enumerate(_groups(history, by)):
+    for k, (group, sub) in enumerate(_groups(history, by)):
         times = []
         for _, r in sub.groupby(run, sort=True):
             r = r.sort_values("n_evals")
@@ -117,7 +117,7 @@ def ecdf_runtime_figure(history: pd.DataFrame, targets: Sequence[float] = DEFAUL
         frac = np.arange(1, len(reached) + 1) / len(t)
         x = np.r_[reached[:1] if len(reached) else [budget], reached, budget]
         y = np.r_[0.0, frac, frac[-1] if len(frac) else 0.0]
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=label,
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=group,
                                  line=dict(shape="hv", color=COLORS[k % len(COLORS)]),
                                  hovertemplate="%{y:.0%} of (run, target) pairs by %{x:.0f} evals"))
     fig.update_xaxes(type="log", title_text="evaluations (fixed target)")
@@ -208,4 +208,6 @@ def variance_split_figure(split: pd.DataFrame, value: str = "share", source: str
                              marker_color=COLORS[k % len(COLORS)]))
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="share of variance", range=[0, 1.02])
+    if by:
+        fig.update_xaxes(title_text=label(by))
     return base_layout(fig, title or "Where the seed-to-seed variance comes from", height=400)

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab._util.validate import renamed
-from zoo_lab.plots._style import base_layout, color_for, trace_named
+from zoo_lab.plots._style import base_layout, color_for, major_log_ticks, trace_named
 from zoo_lab.studies.capstone import capstone_task
 from zoo_lab.studies.zo_optimizers import ZOProblem, zo_convergence
 from zoo_lab.widgets._panel import assemble, float_log_slider, int_slider, status_line, wire
@@ -50,6 +50,7 @@ def update_capstone_figure(fig: go.Figure, zones: int, max_evals: int, noise: fl
         floor = trace_named(fig, "noise floor σ²")
         floor.x, floor.y = [1, int(max_evals)], [max(noise**2, 1e-16)] * 2
         fig.layout.title.text = f"heat rod, {zones} zones, {max_evals} runs, reading noise σ = {noise:g}"
+        major_log_ticks(fig)
     return f"best misfit (noise floor {noise**2:.1g}): " + "; ".join(parts)
 
 

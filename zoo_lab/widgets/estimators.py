@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from zoo_lab.plots._style import major_log_ticks
+from zoo_lab.plots._style import major_log_ticks, trace_named
 from zoo_lab.plots.estimators import explorer_figure
 from zoo_lab.studies.estimators import fd_error_vs_mu, relative_mse_vs_q
 from zoo_lab.widgets._panel import (
@@ -65,7 +65,8 @@ def update_estimator_figure(fig: go.Figure, estimator: str, dim: int, q: int, mu
     cur = mse[mse.q == q]
     fresh = explorer_figure(mse, fd, q, mu)
     with fig.batch_update():
-        for old, new in zip(fig.data, fresh.data, strict=True):
+        for new in fresh.data:
+            old = trace_named(fig, new.name)
             old.x, old.y = new.x, new.y
         fig.layout.title.text = f"{estimator} ({difference}, {dtype}), d = {dim}, q = {q}, μ = {mu:.1e}"
         major_log_ticks(fig)  # the decades spanned change with the setting

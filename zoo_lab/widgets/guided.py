@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab._util.validate import renamed
-from zoo_lab.plots._style import base_layout, color_for
+from zoo_lab.plots._style import base_layout, color_for, major_log_ticks, trace_named
 from zoo_lab.studies.guided import guided_problem, guided_proxy, guided_run
 from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
 
@@ -18,7 +18,8 @@ _LINES = ("plain gaussian", "proxy only", "guided")
 
 
 def _empty_figure() -> go.Figure:
-    fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name,
+    # meta keeps each line's role: the "guided" line's legend name becomes the estimator's
+    fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name, meta=name,
                                 line=dict(color=color_for(name, k), width=2 + (k == 2)))
                      for k, name in enumerate(_LINES)])
     fig.add_hline(y=1.0, line=dict(color="#999", dash="dot"))
@@ -51,9 +52,11 @@ def update_guided_figure(fig: go.Figure, estimator: str, dim: int, n_train: int,
         lines.append((res.history["n_evals"], np.maximum(gap, 1e-12)))
         summary.append(f"{method}: " + (f"<b>{queries:.0f}</b>" if np.isfinite(queries) else "missed"))
     with fig.batch_update():
-        for trace, (x, y) in zip(fig.data[:3], lines, strict=True):
+        for role, (x, y) in zip(_LINES, lines, strict=True):
+            trace = trace_named(fig, role)
             trace.x, trace.y = x, y
-        fig.data[2].name = estimator
+        trace_named(fig, "guided").name = estimator
+        major_log_ticks(fig)  # the decades spanned change with the setting
         fig.layout.title.text = (f"{function}, d = {dim}, q = {q}, NN proxy from {n_train} points "
                                  f"(+{n_train} real rows to train it)")
     return f"rows to reach {target:g} of the start gap: " + "; ".join(summary)

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from zoo_lab._util.validate import renamed
-from zoo_lab.plots._style import base_layout, color_for
+from zoo_lab.plots._style import base_layout, color_for, major_log_ticks, trace_named
 from zoo_lab.studies.zo_optimizers import ZO_OPTIMIZERS, zo_convergence
 from zoo_lab.widgets._panel import (
     assemble,
@@ -26,7 +26,9 @@ _LR = {"zo_sgd": 0.02, "zo_adam": 0.1, "zo_signsgd": 0.05}  # fraction of the bo
 
 
 def _empty_figure() -> go.Figure:
-    fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name, line=dict(color=color_for(name, k)))
+    # meta keeps each line's role: the "zo method" line's legend name becomes the method's
+    fig = go.Figure([go.Scatter(x=[], y=[], mode="lines", name=name, meta=name,
+                                line=dict(color=color_for(name, k)))
                      for k, name in enumerate(_LINES)])
     fig.update_xaxes(type="log", title_text="function evaluations (queries)")
     fig.update_yaxes(type="log", title_text="best f − f* so far (noise-free)")
@@ -50,11 +52,12 @@ def update_zo_optimizer_figure(fig: go.Figure, function: str, method: str, dim: 
                         noise=noise)
     parts = []
     with fig.batch_update():
-        for trace, name in zip(fig.data, (method, "nelder_mead", "cmaes"), strict=True):
-            g = df[df["method"] == name]
+        for role, name in zip(_LINES, (method, "nelder_mead", "cmaes"), strict=True):
+            g, trace = df[df["method"] == name], trace_named(fig, role)
             trace.x, trace.y, trace.name = g["n_evals"], np.maximum(g["gap"], 1e-16), name
             parts.append(f"{name}: {g['gap'].iloc[-1]:.3g}")
         fig.layout.title.text = f"{function}, d = {dim}, q = {q}, noise σ = {noise:g}"
+        major_log_ticks(fig)
     return f"best f − f* after {max_evals} queries: " + "; ".join(parts)
 
 
