@@ -123,6 +123,13 @@ def test_stability_errors():
         zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0], init_seeds=[1])
     with pytest.raises(ValueError, match="seeds"):
         zl.studies.stability("sphere", 2, "lhs", 32, "pso", [])
+    # a fractional seed is refused (it used to be truncated: 2.7 -> 2), naming the entry
+    with pytest.raises(TypeError, match=r"seeds\[1\].*2\.7"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0, 2.7])
+    with pytest.raises(ValueError, match=r"seeds\[0\].*-1"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "pso", [-1])
+    with pytest.raises(TypeError, match="init_seeds"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0], factorial=True, init_seeds=[0.5])
     with pytest.raises(ValueError, match="name"):
         zl.studies.stability("nope", 2, "lhs", 32, "pso", [0])
 

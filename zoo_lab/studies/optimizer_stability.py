@@ -92,13 +92,14 @@ def _seed(seed: int, source: str) -> int:
 
 
 def _check_seeds(name: str, seeds) -> list[int]:
+    """Seeds as ints >= 0 (at least one); a non-integer such as 2.7 is refused, not truncated."""
     try:
-        out = [int(s) for s in seeds]
+        items = list(seeds)
     except TypeError as exc:
         raise TypeError(f"{name}: expected an iterable of ints, got {seeds!r}") from exc
-    if not out or any(s < 0 for s in out):
-        raise ValueError(f"{name}: need at least one seed, all >= 0, got {out}")
-    return out
+    if not items:
+        raise ValueError(f"{name}: need at least one seed, got {seeds!r}")
+    return [check_int(f"{name}[{i}]", s, 0) for i, s in enumerate(items)]
 
 
 class _Tracker(CountingObjective):
