@@ -271,3 +271,15 @@ def test_panel_refits_the_proxy_only_when_its_setting_changes(monkeypatch):
     assert len(fits) == 1 and "GA on rastrigin" in panel.figure.layout.title.text
     panel.controls["seed"].value = 3
     assert len(fits) == 2
+
+
+def test_ipop_cmaes_baseline_runs_beside_pso_on_the_same_proxies():
+    df = zl.studies.stability("rastrigin", 2, "lhs", 32, ["pso", "ipop_cmaes"], range(2), max_evals=240, **FAST)
+    assert set(df["optimizer"]) == {"pso", "ipop_cmaes"} and (df["n_evals"] == 240).all()
+    prox = df[df["on"] == "proxy"].sort_values(["optimizer", "seed"])
+    # paired: for each seed both optimizers saw the same proxy (same held-out error)
+    rm = prox.pivot(index="seed", columns="optimizer", values="proxy_test_rmse")
+    np.testing.assert_array_equal(rm["pso"], rm["ipop_cmaes"])
+    f = zl.functions.get("rastrigin", 2)
+    X = np.stack(df[df["optimizer"] == "ipop_cmaes"]["x"].to_numpy())
+    np.testing.assert_allclose(df[df["optimizer"] == "ipop_cmaes"]["f_true_at_x"], f(X), rtol=0, atol=1e-12)
