@@ -283,3 +283,9 @@ def test_ipop_cmaes_baseline_runs_beside_pso_on_the_same_proxies():
     f = zl.functions.get("rastrigin", 2)
     X = np.stack(df[df["optimizer"] == "ipop_cmaes"]["x"].to_numpy())
     np.testing.assert_allclose(df[df["optimizer"] == "ipop_cmaes"]["f_true_at_x"], f(X), rtol=0, atol=1e-12)
+
+
+def test_stability_case_refuses_ipop_cmaes():
+    # the case view draws trajectories, which the pycma adapter does not record
+    with pytest.raises(ValueError, match="optimizer.*ipop_cmaes.*pso, ga"):
+        zl.studies.optimizer_stability.stability_case("sphere", 2, "lhs", optimizer="ipop_cmaes")
