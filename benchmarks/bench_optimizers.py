@@ -1,4 +1,4 @@
-"""Speed of our batched PSO and GA vs pymoo and pyswarms: evaluations/s and overhead per generation.
+"""Speed of our batched PSO and GA vs pymoo, pyswarms and IPOP CMA-ES: evaluations/s and overhead per generation.
 
 Equal population (100) and budget (population x generations) in 10D, on a cheap
 batched true function (rastrigin) and on an NN proxy (a 10-64-64-1 tanh MLP, random
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
 import platform
 import time
@@ -77,14 +78,21 @@ def targets(device: str) -> dict[str, tuple[Callable, Callable]]:
 
 
 def run_ours(kind: str, fun, bounds, gens: int, backend: str, device: str):
-    """One run of our PSO or GA; returns (wall s, n_evals, generations)."""
+    """One run of our PSO or GA; returns (wall s, n_evals, generations, best value)."""
     kw = dict(backend=backend, device=device if backend == "torch" else None, seed=0)
     t0 = time.perf_counter()
     if kind == "pso":
         r = zl.optimize.pso(fun, bounds, n_particles=POP, iters=gens, **kw)
     else:
         r = zl.optimize.ga(fun, bounds, pop_size=POP, generations=gens, **kw)
-    return time.perf_counter() - t0, r.n_evals, r.n_iter
+    return time.perf_counter() - t0, r.n_evals, r.n_iter, r.fun
+
+
+def run_ipop(fun, bounds, gens: int):
+    """One run of IPOP CMA-ES (pycma through zoo_lab.optimize.peers) with the same budget, population 100."""
+    t0 = time.perf_counter()
+    r = zl.optimize.peers.ipop_cmaes(fun, bounds, max_evals=POP * gens, pop_size=POP, seed=0)
+    return time.perf_counter() - t0, r.n_evals, r.n_calls, r.fun
 
 
 def run_pymoo(kind: str, fun, bounds, gens: int):
@@ -104,7 +112,7 @@ def run_pymoo(kind: str, fun, bounds, gens: int):
     alg = PSO(pop_size=POP) if kind == "pso" else GA(pop_size=POP)
     t0 = time.perf_counter()
     res = minimize(P(), alg, ("n_gen", gens), seed=0, verbose=False)
-    return time.perf_counter() - t0, res.algorithm.evaluator.n_eval, gens
+    return time.perf_counter() - t0, res.algorithm.evaluator.n_eval, gens, float(res.F[0])
 
 
 def run_pyswarms(fun, bounds, gens: int):
@@ -119,8 +127,8 @@ def run_pyswarms(fun, bounds, gens: int):
         n_particles=POP, dimensions=DIM, options={"w": 0.7298, "c1": 1.49618, "c2": 1.49618},
         bounds=(bounds[:, 0], bounds[:, 1]))
     t0 = time.perf_counter()
-    opt.optimize(fun, iters=gens, verbose=False)
-    return time.perf_counter() - t0, POP * gens, gens
+    cost, _ = opt.optimize(fun, iters=gens, verbose=False)
+    return time.perf_counter() - t0, POP * gens, gens, float(cost)
 
 
 def run_bare(fun, bounds, gens: int, backend: str, device: str):
@@ -138,7 +146,7 @@ def run_bare(fun, bounds, gens: int, backend: str, device: str):
         t0 = time.perf_counter()
         for _ in range(gens):
             fun(lo_t + span * torch.rand(POP, DIM, generator=g, device=device, dtype=torch.float64))
-    return time.perf_counter() - t0, POP * gens, gens
+    return time.perf_counter() - t0, POP * gens, gens, math.nan  # no search: no best value
 
 
 def measure(runner: Callable[[Callable], tuple], fun, repeats: int, cuda: bool) -> dict:
@@ -147,11 +155,11 @@ def measure(runner: Callable[[Callable], tuple], fun, repeats: int, cuda: bool) 
     runner(Timed(fun, cuda))  # warm-up: imports, caches, CUDA context
     for _ in range(repeats):
         t = Timed(fun, cuda)
-        wall, n_evals, gens = runner(t)
-        rows.append((wall, n_evals, gens, t.seconds))
-    wall, n_evals, gens, inside = sorted(rows)[len(rows) // 2]
+        wall, n_evals, gens, best = runner(t)
+        rows.append((wall, n_evals, gens, t.seconds, float(best)))
+    wall, n_evals, gens, inside, best = sorted(rows)[len(rows) // 2]
     return dict(evals_s=n_evals / wall, overhead_us=(wall - inside) / gens * 1e6,
-                eval_share=inside / wall, n_evals=n_evals)
+                eval_share=inside / wall, n_evals=n_evals, best=best)
 
 
 def main() -> None:
@@ -165,7 +173,7 @@ def main() -> None:
     torch.set_num_threads(1)  # population 100 is too small to gain from threads; keep runs comparable
     bounds = zl.functions.get("rastrigin", DIM).bounds
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    have = {m: importlib.util.find_spec(m) is not None for m in ("pymoo", "pyswarms")}
+    have = {m: importlib.util.find_spec(m) is not None for m in ("pymoo", "pyswarms", "cma")}
     results: list[tuple[str, str, str, dict]] = []
     for dev in devices:
         for tname, (f_np, f_t) in targets(dev).items():
@@ -180,6 +188,8 @@ def main() -> None:
                 if have["pymoo"] and not args.no_peers:
                     plan += [("pymoo PSO", "numpy", lambda t: run_pymoo("pso", t, bounds, args.gens), f_np),
                              ("pymoo GA", "numpy", lambda t: run_pymoo("ga", t, bounds, args.gens), f_np)]
+                if have["cma"] and not args.no_peers:
+                    plan.append(("IPOP CMA-ES", "numpy", lambda t: run_ipop(t, bounds, args.gens), f_np))
             plan += [("bare loop", "torch", lambda t, d=dev: run_bare(t, bounds, args.gens, "torch", d), f_t),
                      ("zoo_lab PSO", "torch", lambda t, d=dev: run_ours("pso", t, bounds, args.gens, "torch", d), f_t),
                      ("zoo_lab GA", "torch", lambda t, d=dev: run_ours("ga", t, bounds, args.gens, "torch", d), f_t)]
@@ -207,17 +217,25 @@ def report(results, args, have) -> str:
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no CUDA")
         + f". Measured {time.strftime('%Y-%m-%d %H:%M')} by `benchmarks/bench_optimizers.py`.",
         "",
-        "| target | backend/device | optimizer | evals/s | overhead µs/gen (evals excluded) | time in objective |",
-        "| --- | --- | --- | ---: | ---: | ---: |",
+        "Quality column: best value found in the run (the median-time run; seed 0, one run, so a rough "
+        "check that the speed is not bought with a worse search; `benchmarks/bench_quality.py` compares quality "
+        "properly). IPOP CMA-ES is a baseline: its generations are its batched calls (population doubles on "
+        "restart).",
+        "",
+        "| target | backend/device | optimizer | evals/s | overhead µs/gen (evals excluded) | time in objective "
+        "| best f |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for tname, bd, name, m in results:
+        best = "—" if math.isnan(m["best"]) else f"{m['best']:.3g}"
         lines.append(f"| {tname} | {bd} | {name} | {m['evals_s']:.3g} | {m['overhead_us']:.0f} | "
-                     f"{100 * m['eval_share']:.0f}% |")
+                     f"{100 * m['eval_share']:.0f}% | {best} |")
     lines += ["", "Ratios of evaluations per second (ours / peer, numpy/cpu, same run):", "",
               "| target | comparison | ratio | target in issue 6 |", "| --- | --- | ---: | --- |"]
     get = {(t, bd, n): m for t, bd, n, m in results}
     pairs = [("zoo_lab PSO", "pyswarms PSO", ">= 1"), ("zoo_lab PSO", "pymoo PSO", ">= 20"),
-             ("zoo_lab GA", "pymoo GA", ">= 10"), ("zoo_lab PSO", "bare loop", "(ceiling)"),
+             ("zoo_lab GA", "pymoo GA", ">= 10"), ("zoo_lab PSO", "IPOP CMA-ES", "(baseline)"),
+             ("zoo_lab PSO", "bare loop", "(ceiling)"),
              ("zoo_lab GA", "bare loop", "(ceiling)")]
     for tname in dict.fromkeys(t for t, *_ in results):
         for ours, peer, goal in pairs:

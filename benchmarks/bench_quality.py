@@ -11,10 +11,10 @@ integer seed. Per cell (function, d, optimizer) over seeds:
 
 Rows: ``zoo_pso`` (defaults: expanding neighbourhood, periodic walls),
 ``zoo_pso_ring`` (fixed ring, periodic walls), ``zoo_pso_gbest`` (the previous
-defaults: global best, absorbing walls), ``zoo_ga`` (defaults),
+defaults: global best, absorbing walls, 40 particles), ``zoo_ga`` (defaults),
 ``pymoo_ga``, ``pymoo_pso``, ``pyswarms_pso`` (constriction coefficients, its
 defaults otherwise) and ``ipop_cmaes`` (pycma with IPOP restarts), all through
-:mod:`zoo_lab.optimize`. Populations: PSO 40, GA 60, CMA-ES pycma's default.
+:mod:`zoo_lab.optimize`. Populations: PSO by its default rule (20 particles at d = 2, 40 at d = 10 and 30; 40 for zoo_pso_gbest), GA 60, CMA-ES pycma's default.
 
 Runs are appended to ``--csv`` as they finish (seed by seed, so an interrupted
 run still gives every cell its first seeds); ``--report`` only rebuilds the
@@ -59,7 +59,7 @@ def run_one(opt: str, f, d: int, seed: int) -> tuple[float, int, float]:
         r = zl.optimize.pso(f, f.bounds, max_evals=budget, seed=seed, topology="ring")
     elif opt == "zoo_pso_gbest":
         r = zl.optimize.pso(f, f.bounds, max_evals=budget, seed=seed, topology="global",
-                            walls="absorb")
+                            walls="absorb", n_particles=40)
     elif opt == "zoo_ga":
         r = zl.optimize.ga(f, f.bounds, max_evals=budget, seed=seed)
     else:

@@ -244,3 +244,27 @@ def test_errors_specific():
     with pytest.raises(RuntimeError, match="iteration 0") as info:
         zl.optimize.ga(lambda X: 1 / 0, b)
     assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_pso_default_swarm_size_keeps_200_iterations_on_small_budgets():
+    f = zl.functions.get("ackley", 2)
+    small = zl.optimize.pso(f, f.bounds, max_evals=4000, seed=0)  # 2000 d at d = 2
+    assert small.settings["n_particles"] == 20 and small.n_iter == 200 and small.n_evals == 4000
+    big = zl.optimize.pso(f, f.bounds, max_evals=20000, seed=0)
+    assert big.settings["n_particles"] == 40 and big.n_evals == 20000
+    by_iters = zl.optimize.pso(f, f.bounds, iters=30, seed=0)  # iters given: the fixed 40
+    assert by_iters.settings["n_particles"] == 40 and by_iters.n_evals == 40 * 30
+    both = zl.optimize.pso(f, f.bounds, max_evals=400, iters=10, seed=0)
+    assert both.settings["n_particles"] == 40 and both.n_evals == 400
+    # an explicit size wins
+    assert zl.optimize.pso(f, f.bounds, n_particles=40, max_evals=4000, seed=0).n_iter == 100
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(10, 20000))
+def test_pso_default_swarm_size_rule(max_evals):
+    f = zl.functions.get("sphere", 2)
+    r = zl.optimize.pso(f, f.bounds, max_evals=max_evals, seed=0)
+    n = r.settings["n_particles"]
+    assert n == min(40, max(10, max_evals // 200)) and r.n_evals == max_evals
+    assert r.n_iter >= min(200, max_evals // n)

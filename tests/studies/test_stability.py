@@ -123,6 +123,13 @@ def test_stability_errors():
         zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0], init_seeds=[1])
     with pytest.raises(ValueError, match="seeds"):
         zl.studies.stability("sphere", 2, "lhs", 32, "pso", [])
+    # a fractional seed is refused (it used to be truncated: 2.7 -> 2), naming the entry
+    with pytest.raises(TypeError, match=r"seeds\[1\].*2\.7"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0, 2.7])
+    with pytest.raises(ValueError, match=r"seeds\[0\].*-1"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "pso", [-1])
+    with pytest.raises(TypeError, match="init_seeds"):
+        zl.studies.stability("sphere", 2, "lhs", 32, "pso", [0], factorial=True, init_seeds=[0.5])
     with pytest.raises(ValueError, match="name"):
         zl.studies.stability("nope", 2, "lhs", 32, "pso", [0])
 
@@ -264,3 +271,21 @@ def test_panel_refits_the_proxy_only_when_its_setting_changes(monkeypatch):
     assert len(fits) == 1 and "GA on rastrigin" in panel.figure.layout.title.text
     panel.controls["seed"].value = 3
     assert len(fits) == 2
+
+
+def test_ipop_cmaes_baseline_runs_beside_pso_on_the_same_proxies():
+    df = zl.studies.stability("rastrigin", 2, "lhs", 32, ["pso", "ipop_cmaes"], range(2), max_evals=240, **FAST)
+    assert set(df["optimizer"]) == {"pso", "ipop_cmaes"} and (df["n_evals"] == 240).all()
+    prox = df[df["on"] == "proxy"].sort_values(["optimizer", "seed"])
+    # paired: for each seed both optimizers saw the same proxy (same held-out error)
+    rm = prox.pivot(index="seed", columns="optimizer", values="proxy_test_rmse")
+    np.testing.assert_array_equal(rm["pso"], rm["ipop_cmaes"])
+    f = zl.functions.get("rastrigin", 2)
+    X = np.stack(df[df["optimizer"] == "ipop_cmaes"]["x"].to_numpy())
+    np.testing.assert_allclose(df[df["optimizer"] == "ipop_cmaes"]["f_true_at_x"], f(X), rtol=0, atol=1e-12)
+
+
+def test_stability_case_refuses_ipop_cmaes():
+    # the case view draws trajectories, which the pycma adapter does not record
+    with pytest.raises(ValueError, match="optimizer.*ipop_cmaes.*pso, ga"):
+        zl.studies.optimizer_stability.stability_case("sphere", 2, "lhs", optimizer="ipop_cmaes")

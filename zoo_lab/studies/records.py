@@ -50,7 +50,7 @@ class _Record:
 
 
 def _grid(*, functions, dims, schemes, n_samples, seeds, max_evals, hidden, max_iter, executor=None):
-    return stability_grid(list(functions), list(dims), list(schemes), n_samples, ("pso", "ga"),
+    return stability_grid(list(functions), list(dims), list(schemes), n_samples, ("pso", "ga", "ipop_cmaes"),
                           range(seeds), max_evals=max_evals,
                           proxy_options=dict(hidden=tuple(hidden), max_iter=max_iter),
                           executor=executor, progress=executor is None)
