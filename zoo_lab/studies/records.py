@@ -85,7 +85,7 @@ _GRID = dict(functions=["rastrigin", "ackley", "rosenbrock", "styblinski_tang"],
 
 RECORDS: dict[str, _Record] = {
     "stability_grid": _Record(
-        "notebook 06 §3: PSO and GA on tanh-MLP proxies vs on the true function, paired seeds",
+        "notebook 06 §3: PSO, GA and IPOP CMA-ES on tanh-MLP proxies vs on the true function, paired seeds",
         _grid, _GRID,
         dict(functions=["rastrigin"], dims=[2], schemes=["lhs"], seeds=1)),
     "stability_factorial": _Record(
