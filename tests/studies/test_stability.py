@@ -252,6 +252,13 @@ def test_stability_explorer_panel(monkeypatch):
     assert "true run" in panel.status.value
     panel.controls["optimizer"].value = "ga"
     assert "GA on rastrigin" in panel.figure.layout.title.text
+    # every optimizer the panel offers can be drawn (IPOP CMA-ES records no paths: not offered)
+    for opt in panel.controls["optimizer"].options:
+        panel.controls["optimizer"].value = opt
+        assert "true run" in panel.status.value and "color:#b00" not in panel.status.value
+        assert f"{opt.upper()} on rastrigin" in panel.figure.layout.title.text
+    with pytest.raises(ValueError, match="optimizer"):
+        zl.widgets.stability_explorer(optimizer="ipop_cmaes")
     with pytest.raises(ValueError, match="scheme"):
         zl.widgets.stability_explorer(scheme="gaussian")
 

@@ -53,9 +53,12 @@ __all__ = [
     "stability_grid",
     "stability_case",
     "STABILITY_OPTIMIZERS",
+    "CASE_OPTIMIZERS",
 ]
 
 STABILITY_OPTIMIZERS: tuple[str, ...] = ("pso", "ga", "ipop_cmaes")  # IPOP CMA-ES: the baseline
+# optimizers whose runs record a trajectory (stability_case and the panel draw the paths)
+CASE_OPTIMIZERS: tuple[str, ...] = ("pso", "ga")
 _SOURCES = {"sampling": 0, "init": 1, "optimizer": 2, "test": 3}
 
 @dataclass(frozen=True)
@@ -356,7 +359,7 @@ def stability_case(function: str = "rastrigin", dim: int = 2, scheme: str = "lhs
     (:class:`~zoo_lab.optimize.result.OptimizeResult` with ``trajectory``) and
     ``rows`` (the two judged rows, as in :func:`stability`).
     """
-    check_choice("optimizer", optimizer, ("pso", "ga"))  # IPOP CMA-ES records no trajectory
+    check_choice("optimizer", optimizer, CASE_OPTIMIZERS)  # IPOP CMA-ES records no trajectory
     check_choice("scheme", scheme, (*sampling.SCHEMES, "gaussian"))
     from zoo_lab.surrogate import proxy as proxy_mod
 

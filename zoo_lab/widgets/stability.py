@@ -18,7 +18,7 @@ from zoo_lab._util.grids import slice_values
 from zoo_lab._util.validate import renamed
 from zoo_lab.plots._style import trace_named
 from zoo_lab.plots.stability import _path_xy, paths_figure
-from zoo_lab.studies.optimizer_stability import STABILITY_OPTIMIZERS, stability_case
+from zoo_lab.studies.optimizer_stability import CASE_OPTIMIZERS, stability_case
 from zoo_lab.widgets._panel import assemble, dropdown, int_slider, status_line, wire
 
 __all__ = ["stability_explorer", "update_stability_figure", "STABILITY_FUNCTIONS"]
@@ -91,15 +91,15 @@ def stability_explorer(function: str = "rastrigin", dim: int = 2, n_samples: int
         raise ValueError(f"function: got {function!r}; allowed: {', '.join(STABILITY_FUNCTIONS)}")
     if scheme not in sampling.SCHEMES:
         raise ValueError(f"scheme: got {scheme!r}; allowed: {', '.join(sampling.SCHEMES)}")
-    if optimizer not in STABILITY_OPTIMIZERS:
-        raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(STABILITY_OPTIMIZERS)}")
+    if optimizer not in CASE_OPTIMIZERS:
+        raise ValueError(f"optimizer: got {optimizer!r}; allowed: {', '.join(CASE_OPTIMIZERS)}")
     fig = _empty_figure()
     controls = dict(
         function=dropdown(STABILITY_FUNCTIONS, function, "function"),
         dim=int_slider(dim, 2, 10, "dimension d"),
         n_samples=dropdown(sorted(set(_N_CHOICES) | {n_samples}), n_samples, "training points"),
         scheme=dropdown(sampling.SCHEMES, scheme, "scheme"),
-        optimizer=dropdown(STABILITY_OPTIMIZERS, optimizer, "optimizer"),
+        optimizer=dropdown(CASE_OPTIMIZERS, optimizer, "optimizer"),
         seed=int_slider(seed, 0, 20, "seed"),
         max_evals=int_slider(max_evals, 500, 10000, "evaluations", step=500),
     )
