@@ -83,6 +83,8 @@ def run_ours(kind: str, fun, bounds, gens: int, backend: str, device: str):
     t0 = time.perf_counter()
     if kind == "pso":
         r = zl.optimize.pso(fun, bounds, n_particles=POP, iters=gens, **kw)
+    elif kind == "pso_gbest":  # the previous default: global best, absorbing walls
+        r = zl.optimize.pso(fun, bounds, n_particles=POP, iters=gens, topology="global", walls="absorb", **kw)
     else:
         r = zl.optimize.ga(fun, bounds, pop_size=POP, generations=gens, **kw)
     return time.perf_counter() - t0, r.n_evals, r.n_iter, r.fun
@@ -182,6 +184,8 @@ def main() -> None:
             if dev == "cpu":
                 plan += [("bare loop", "numpy", lambda t: run_bare(t, bounds, args.gens, "numpy", "cpu"), f_np),
                          ("zoo_lab PSO", "numpy", lambda t: run_ours("pso", t, bounds, args.gens, "numpy", "cpu"), f_np),
+                         ("zoo_lab PSO (global, absorb)", "numpy",
+                          lambda t: run_ours("pso_gbest", t, bounds, args.gens, "numpy", "cpu"), f_np),
                          ("zoo_lab GA", "numpy", lambda t: run_ours("ga", t, bounds, args.gens, "numpy", "cpu"), f_np)]
                 if have["pyswarms"] and not args.no_peers:
                     plan.append(("pyswarms PSO", "numpy", lambda t: run_pyswarms(t, bounds, args.gens), f_np))
@@ -235,6 +239,7 @@ def report(results, args, have) -> str:
     get = {(t, bd, n): m for t, bd, n, m in results}
     pairs = [("zoo_lab PSO", "pyswarms PSO", ">= 1"), ("zoo_lab PSO", "pymoo PSO", ">= 20"),
              ("zoo_lab GA", "pymoo GA", ">= 10"), ("zoo_lab PSO", "IPOP CMA-ES", "(baseline)"),
+             ("zoo_lab PSO", "zoo_lab PSO (global, absorb)", "(the previous default)"),
              ("zoo_lab PSO", "bare loop", "(ceiling)"),
              ("zoo_lab GA", "bare loop", "(ceiling)")]
     for tname in dict.fromkeys(t for t, *_ in results):
