@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import os
 import threading
 import time
@@ -294,6 +295,18 @@ def int_slider(value: int, lo: int, hi: int, description: str, step: int = 1) ->
     """A labelled integer slider that updates on release (continuous_update=False)."""
     return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
                        continuous_update=False, style={"description_width": "initial"})
+
+
+def selection_slider(options, value, description: str, labels=None) -> W.SelectionSlider:
+    """A labelled slider over fixed values (e.g. recorded settings), at the option nearest ``value``.
+
+    Nearest is on a log scale when both are positive (λ decades, label counts), else absolute.
+    """
+    opts = list(options)
+    near = min(opts, key=lambda o: abs(math.log10(o / value)) if value > 0 and o > 0 else abs(o - value))
+    shown = list(zip(labels, opts, strict=True)) if labels else [(str(o), o) for o in opts]
+    return W.SelectionSlider(options=shown, value=near, description=description,
+                             continuous_update=False, style={"description_width": "initial"})
 
 
 def float_log_slider(value: float, lo_exp: float, hi_exp: float, description: str) -> W.FloatLogSlider:

@@ -25,6 +25,7 @@ from zoo_lab.widgets._panel import (
     dropdown,
     float_log_slider,
     int_slider,
+    selection_slider,
     status_line,
     wire,
 )
@@ -153,15 +154,6 @@ def update_low_data_figure(fig: go.Figure, problem: str, n_labels: int, lam: flo
             f"program runs{', recorded' if recorded else ''})")
 
 
-def _select(options, value, description: str, labels=None) -> W.SelectionSlider:
-    """A selection slider over recorded values, at the option nearest ``value``."""
-    opts = list(options)
-    near = min(opts, key=lambda o: abs(np.log10(o / value)) if value > 0 and o > 0 else abs(o - value))
-    shown = [(lab, o) for lab, o in zip(labels, opts, strict=True)] if labels else [(str(o), o) for o in opts]
-    return W.SelectionSlider(options=shown, value=near, description=description,
-                             continuous_update=False, style={"description_width": "initial"})
-
-
 def low_data_explorer(problem: str = COMBUSTION, n_labels: int = 3, lam: float = 1.0,
                       steps: int = 160, seed: int = 0, record_folder=None) -> W.VBox:
     """A panel: pick the problem, the number of labels, the knowledge weight; see both fits.
@@ -184,10 +176,10 @@ def low_data_explorer(problem: str = COMBUSTION, n_labels: int = 3, lam: float =
     else:
         controls = dict(
             problem=dropdown(_PROBLEMS, problem, "problem"),
-            n_labels=_select(rec.ns, n_labels, "labels n"),
-            lam=_select(rec.lams, lam, "λ (knowledge weight)", [f"{v:.0e}" for v in rec.lams]),
-            steps=_select(rec.steps, steps, "Adam steps"),
-            seed=_select(rec.seeds, seed, "seed"),
+            n_labels=selection_slider(rec.ns, n_labels, "labels n"),
+            lam=selection_slider(rec.lams, lam, "λ (knowledge weight)", [f"{v:.0e}" for v in rec.lams]),
+            steps=selection_slider(rec.steps, steps, "Adam steps"),
+            seed=selection_slider(rec.seeds, seed, "seed"),
         )
         note = W.HTML(f"<small>Combustion runs recorded by <code>zoo-lab record {RECORD}</code> on "
                       f"{rec.recorded} (these settings only); materials (ASE EMT) is trained live.</small>")
