@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import zoo_lab as zl
 from zoo_lab._util.counting import CountingObjective
+from zoo_lab.optimize._population import _Backend
 from zoo_lab.optimize.genetic import _polynomial_mutation, _sbx
 from zoo_lab.optimize.result import OptimizeResult
-from zoo_lab.optimize.swarm import _Backend
 
 OPTIMIZERS = {"pso": zl.optimize.pso, "ga": zl.optimize.ga}
 POP = {"pso": "n_particles", "ga": "pop_size"}

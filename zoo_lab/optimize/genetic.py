@@ -43,8 +43,7 @@ import numpy as np
 
 from zoo_lab._util.counting import CountingObjective
 from zoo_lab._util.validate import check_choice, check_int, check_size
-from zoo_lab.optimize.result import OptimizeResult
-from zoo_lab.optimize.swarm import (
+from zoo_lab.optimize._population import (
     _Backend,
     _call,
     _check_budget,
@@ -52,6 +51,7 @@ from zoo_lab.optimize.swarm import (
     _prepare,
     _result,
 )
+from zoo_lab.optimize.result import OptimizeResult
 
 __all__ = ["ga", "SURVIVALS"]
 
