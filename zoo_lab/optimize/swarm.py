@@ -96,16 +96,23 @@ WALLS: tuple[str, ...] = ("periodic", "absorb", "reflect")
 # ----------------------------------------------------------------------------- PSO
 
 
-def _window_best(be, f, radius: int, ring_pos, starts, idx):
+_MASK_MAX = 1024  # torch: above this many particles the (n, n) mask costs more memory than it saves
+
+
+def _window_best(be, f, window, idx):
     """Per particle, the index of the lowest ``f`` within ring distance ``radius`` (ties: lower index).
 
-    A sliding minimum over the particles' ranks (ties ranked by index, so the answer
-    is that of an argmin over the window) along ``ring_pos``, the ring positions
-    ``i - radius .. i + radius + n - 1`` modulo ``n``. numpy: one ``minimum.reduceat``
-    over the windows (``starts`` alternates window starts and ends); torch:
-    ``log2(2 radius + 1)`` elementwise minima of shifted copies. A masked ``(n, n)``
-    argmin gives the same indices at several times the cost (and n^2 memory).
+    ``window`` comes from :func:`_ring_windows`. numpy: a sliding minimum over the
+    particles' ranks (ties ranked by index, so the answer is that of an argmin over the
+    window) along the ring positions ``i - radius .. i + radius + n - 1``, one
+    ``minimum.reduceat``; a masked ``(n, n)`` argmin gives the same indices at 2-3x
+    the cost. torch, where each operation costs microseconds whatever its size: the
+    masked argmin (three operations) up to ``_MASK_MAX`` particles, else
+    ``log2(2 radius + 1)`` minima of shifted rank arrays.
     """
+    radius, ring_pos, starts, mask = window
+    if mask is not None:
+        return be.argmin(be.xp.where(mask, f[None, :], math.inf), axis=1)
     order = be.argsort(f)
     rank = be.xp.empty_like(order)
     rank[order] = idx
@@ -120,11 +127,15 @@ def _window_best(be, f, radius: int, ring_pos, starts, idx):
     return order[be.xp.minimum(m[:n], m[span - s:span - s + n])]
 
 
-def _ring_windows(be, n: int, radius: int):
-    """``(ring_pos, starts)`` for :func:`_window_best` at ``radius``."""
+def _ring_windows(be, n: int, radius: int) -> tuple:
+    """``(radius, ring_pos, starts, mask)``: what :func:`_window_best` needs at ``radius``."""
+    if be.xp is not np and n <= _MASK_MAX:
+        gap = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
+        return radius, None, None, be.index(np.minimum(gap, n - gap) <= radius).bool()
     ring_pos = np.arange(-radius, n + radius) % n
+    # reduceat's index pairs (window start, window end); the last window runs to the end
     starts = np.stack([np.arange(n), np.arange(n) + 2 * radius + 1], axis=1).ravel()[:-1]
-    return be.index(ring_pos), starts  # the last window runs to the end of ring_pos
+    return radius, be.index(ring_pos), starts, None
 
 
 def _default_particles(max_evals, iters) -> int:
@@ -185,7 +196,8 @@ def pso(
     vlim = None if v_max is None else v_max * span
     nvlim = None if vlim is None else -vlim
     # |v| <= 0.9 (hi - lo) keeps x - lo inside (-span, 2 span): one wrap replaces the modulo
-    one_wrap = v_max is not None and v_max <= 0.9
+    # (numpy only: torch runs its modulo as one operation, cheaper there than the five of the wrap)
+    one_wrap = v_max is not None and v_max <= 0.9 and xp is np
 
     with be.no_grad():
         x = lo_n + span * be.rand(n, d)
@@ -222,8 +234,8 @@ def pso(
                     attractor = g_x
                 else:
                     if window is None or window[0] != radius:
-                        window = (radius, *_ring_windows(be, n, radius))
-                    attractor = pbest_x[_window_best(be, pbest_f, *window, idx)]
+                        window = _ring_windows(be, n, radius)
+                    attractor = pbest_x[_window_best(be, pbest_f, window, idx)]
             else:
                 attractor = g_x
             # in place, in the order of w v + c1 r1 (p - x) + c2 r2 (a - x): the same floats
