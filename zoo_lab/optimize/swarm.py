@@ -46,9 +46,11 @@ still one batched call). Neither: ``iters = 200``. Both: ``max_evals`` must not
 exceed ``n_particles * iters`` (else a ValueError, instead of silently spending
 less); the run then stops at ``max_evals``.
 
-Speed: the loop costs what the previous default (global best, absorbing walls)
-cost, within about 10 % per iteration (``benchmarks/results/pso_speed.md``), while
-giving the same numbers as the plain formulas above, bit for bit: the box and the
+Speed: at 40 particles an iteration of the default costs 4-18 % more of the
+optimizer's own time than the previous default's code did
+(``benchmarks/results/pso_speed.md``). That is the neighbourhood best and the wrap,
+and every other setting got faster. The loop gives the same numbers as the plain
+formulas above, bit for bit: the box and the
 velocity clamp are full ``(n, d)`` arrays (numpy runs equal-shape operations ~3x
 faster than ones broadcasting a row), the velocity update works in place in the
 formula's order, the periodic wrap adds or subtracts one span instead of a modulo
