@@ -221,8 +221,10 @@ def pso(
         idx = be.arange(n)
         if ring:  # ring positions i - 1, i, i + 1 of each particle
             trio = be.index(np.stack([np.arange(-1, n - 1) % n, np.arange(n), np.arange(1, n + 1) % n]))
-        c12 = be.asarray([c1, c2]).reshape(2, 1, 1)
         r, diff = be.stack([x, x]), be.copy(x)  # work buffers, reused every iteration
+        r1, r2 = r[0], r[1]  # views bound once: indexing costs a numpy call per iteration
+        c12 = be.copy(r)  # full shape: an equal-shape multiply beats the (2, 1, 1) broadcast
+        c12[0], c12[1] = c1, c2
         window = None  # expanding: (radius, ring positions i - radius .. i + radius, wrapped)
 
         for it in range(1, n_iters):
@@ -243,11 +245,11 @@ def pso(
             # in place, in the order of w v + c1 r1 (p - x) + c2 r2 (a - x): the same floats
             be.rand_into(r)
             r *= c12
-            r[0] *= xp.subtract(pbest_x, x, out=diff)
-            r[1] *= xp.subtract(attractor, x, out=diff)
+            r1 *= xp.subtract(pbest_x, x, out=diff)
+            r2 *= xp.subtract(attractor, x, out=diff)
             v *= w
-            v += r[0]
-            v += r[1]
+            v += r1
+            v += r2
             if vlim is not None:
                 xp.minimum(xp.maximum(v, nvlim, out=v), vlim, out=v)
             xp.add(x, v, out=diff)
@@ -264,8 +266,8 @@ def pso(
             else:  # periodic: lo + (x - lo) mod span; the clip guards the rounding onto hi
                 t = diff - lo_n  # a new array (the next x): fun may keep the one it got
                 if one_wrap:  # the modulo's exact value for t in [-span, 2 span), without a division
-                    t = xp.where(t < 0, t + span, t)
-                    t = xp.where(t >= span, t - span, t)
+                    np.add(t, span, out=t, where=t < 0)
+                    np.subtract(t, span, out=t, where=t >= span)
                 else:
                     t = t % span
                 t += lo_n
