@@ -46,10 +46,10 @@ still one batched call). Neither: ``iters = 200``. Both: ``max_evals`` must not
 exceed ``n_particles * iters`` (else a ValueError, instead of silently spending
 less); the run then stops at ``max_evals``.
 
-Speed: at 40 particles an iteration of the default costs 4-18 % more of the
-optimizer's own time than the previous default's code did
-(``benchmarks/results/pso_speed.md``). That is the neighbourhood best and the wrap,
-and every other setting got faster. The loop gives the same numbers as the plain
+Speed: at 40 particles an iteration of the default costs 0.85-0.91x the
+optimizer's own time of the previous default's code (global best, absorbing walls),
+at 100 particles 0.92-1.04x (``benchmarks/results/pso_speed.md``), although it
+adds the neighbourhood best and the wrap. The loop gives the same numbers as the plain
 formulas above, bit for bit: the box and the
 velocity clamp are full ``(n, d)`` arrays (numpy runs equal-shape operations ~3x
 faster than ones broadcasting a row), the velocity update works in place in the
