@@ -198,7 +198,8 @@ def pso(
     vlim = None if v_max is None else v_max * span
     nvlim = None if vlim is None else -vlim
     # |v| <= 0.9 (hi - lo) keeps x - lo inside (-span, 2 span): one wrap replaces the modulo
-    # (numpy only: torch runs its modulo as one operation, cheaper there than the five of the wrap)
+    # (numpy only: the wrap's masked in-place ufuncs (where=) have no torch form, and torch runs its
+    # modulo as one operation, cheaper there than the wrap's comparisons and masked updates)
     one_wrap = v_max is not None and v_max <= 0.9 and xp is np
 
     with be.no_grad():
